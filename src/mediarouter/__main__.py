@@ -1,0 +1,3 @@
+from mediarouter.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""`POST /images/generations` and `/images/edits`: parse, route, render, log. Knows no provider."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mediarouter.api.auth import authenticate
+from mediarouter.api.image_input import read_image_request
+from mediarouter.api.image_output import render_images
+from mediarouter.api.requests_context import new_request_id, public_base, trace_id, wait_for_disconnect
+from mediarouter.api.responses import error_response, json_response
+from mediarouter.errors import GatewayError
+from mediarouter.routing.router import RouteResult
+from mediarouter.schemas.images import Mode
+from mediarouter.store.request_log import RequestRecord
+
+log = logging.getLogger("mediarouter")
+
+
+async def generations(request: Request) -> Response:
+    return await _handle(request, "generate", "/v1/images/generations")
+
+
+async def edits(request: Request) -> Response:
+    return await _handle(request, "edit", "/v1/images/edits")
+
+
+async def variations(request: Request) -> Response:
+    await authenticate(request)
+    raise GatewayError(
+        "INVALID_REQUEST",
+        "/images/variations is not supported: use /images/edits with a prompt describing the variation",
+        status=404,
+    )
+
+
+async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
+    gw = request.app.state.gw
+    started = time.perf_counter()
+    key = await authenticate(request)
+    rid = new_request_id()
+    record = RequestRecord(
+        rid, time.time(), endpoint, "rejected", 0, key_id=key.key_id, trace_id=trace_id(request)
+    )
+    upstream_ms = 0.0
+    gw.metrics.in_flight += 1
+    try:
+        canonical, record.request_size_bytes = await read_image_request(request, mode, gw.settings)
+        record.model, record.user = canonical.model, canonical.user
+        if gw.settings.log.store_prompts:
+            record.prompt = canonical.prompt
+        result = await _route(request, gw, canonical)
+        upstream_ms = sum(a.latency_ms for a in result.attempts)
+        rendered = await render_images(
+            canonical, result.output, gw.media, gw.signer, public_base(request, gw.settings), gw.settings.media.url_ttl_s
+        )
+        executed = f"{result.offering.provider}/{result.offering.model_id}"
+        metadata: dict[str, Any] = {
+            "model": result.model.id,
+            "executed_model": executed,
+            "provider": result.offering.provider,
+            "provider_name": result.provider_name,
+            "cost": result.cost,
+            "cost_currency": "USD",
+            "attempts": [a.public() for a in result.attempts],
+            **result.notes,
+        }
+        if rendered.converted:
+            metadata["format_conversion"] = {"from": result.output.output_format, "to": rendered.output_format}
+        body: dict[str, Any] = {
+            "id": rid,
+            "created": int(record.created_at),
+            "data": rendered.data,
+            "size": rendered.size,
+            "output_format": rendered.output_format,
+        }
+        if result.output.usage:
+            body["usage"] = result.output.usage
+        body.update({k: v for k, v in result.output.echo.items() if k not in body})
+        body["metadata"] = metadata
+        overhead = _overhead(started, upstream_ms)
+        headers = {
+            "X-MediaRouter-Request-Id": rid,
+            "X-MediaRouter-Provider": result.offering.provider,
+            "X-MediaRouter-Model": executed,
+            "X-MediaRouter-Cost": f"{result.cost:.6f}",
+            "X-MediaRouter-Attempts": str(len(result.attempts)),
+            "X-MediaRouter-Overhead-Ms": f"{overhead:.2f}",
+        }
+        response = json_response(body, headers=headers)
+        record.status, record.http_status = "completed", 200
+        record.executed_model, record.provider, record.cost = executed, result.offering.provider, result.cost
+        record.attempts = metadata["attempts"]
+        record.image_count, record.image_sizes = len(rendered.data), rendered.sizes
+        record.response_size_bytes = len(response.body)
+    except GatewayError as err:
+        response = _fail(record, err, rid)
+        upstream_ms = sum(a.get("latency_ms", 0.0) for a in record.attempts)
+    except Exception:
+        log.exception("internal error in request %s", rid)
+        err = GatewayError("INTERNAL_ERROR", f"Internal error; quote request id {rid} when reporting it")
+        response = _fail(record, err, rid)
+    finally:
+        gw.metrics.in_flight -= 1
+    record.duration_ms = (time.perf_counter() - started) * 1000
+    record.overhead_ms = _overhead(started, upstream_ms)
+    gw.metrics.request(endpoint, record.model or "", record.http_status, record.duration_ms, record.overhead_ms)
+    gw.log.record(record)
+    return response
+
+
+async def _route(request: Request, gw: Any, canonical: Any) -> RouteResult:
+    """Run the router, cancelling its attempts if the client goes away first."""
+    task = asyncio.ensure_future(gw.router.run_image(canonical))
+    watcher = asyncio.ensure_future(wait_for_disconnect(request))
+    try:
+        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if task.done():
+        return task.result()  # type: ignore[no-any-return]
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, GatewayError):
+        pass
+    raise GatewayError("CANCELLED", "The client closed the connection; in-flight attempts were cancelled")
+
+
+def _fail(record: RequestRecord, err: GatewayError, rid: str) -> Response:
+    attempts = err.extra.get("attempts") or []
+    record.http_status = err.http_status
+    record.error_code, record.error_message = err.code, err.message
+    record.attempts = attempts
+    if err.code == "CANCELLED":
+        record.status = "cancelled"
+    elif attempts or err.code in ("ALL_PROVIDERS_EXHAUSTED", "UPSTREAM_ERROR"):
+        record.status = "upstream_failure"
+    else:
+        record.status = "rejected"
+    headers = {"X-MediaRouter-Request-Id": rid, "X-MediaRouter-Attempts": str(len(attempts))}
+    err.extra.setdefault("request_id", rid)
+    return error_response(err, headers)
+
+
+def _overhead(started: float, upstream_ms: float) -> float:
+    return max(0.0, (time.perf_counter() - started) * 1000 - upstream_ms)

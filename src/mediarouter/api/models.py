@@ -1,0 +1,69 @@
+"""`GET /models` and `GET /models/{id}` (with `?schema=true`: the parameters the model accepts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mediarouter.api.auth import authenticate
+from mediarouter.api.responses import json_response
+from mediarouter.catalog.models import ModelSpec
+from mediarouter.catalog.schema import model_schema
+
+CREATED = 1_767_225_600  # catalog epoch: models carry no creation date of their own
+
+
+def describe(model: ModelSpec, offerings: list[Any], provider_names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": model.id,
+        "object": "model",
+        "created": CREATED,
+        "owned_by": model.creator,
+        "name": model.name,
+        "description": model.description,
+        "aliases": list(model.aliases),
+        "modality": model.kind,
+        "capabilities": {
+            "modes": list(model.modes),
+            "sizes": list(model.sizes),
+            "aspect_ratios": list(model.aspect_ratios),
+            "resolutions": list(model.resolutions),
+            "max_n": model.max_n,
+            "output_formats": list(model.output_formats),
+            "max_input_images": model.max_input_images,
+            "mask": model.mask,
+        },
+        "providers": [
+            {
+                "provider": o.provider,
+                "provider_name": provider_names.get(o.provider, o.provider),
+                "model_id": o.model_id,
+                "config_key": f"{o.provider}/{model.id}",
+                "price": {"per": o.price.per, "usd": o.price.usd, "input_per_million": o.price.input,
+                          "output_per_million": o.price.output, "variants": o.price.variants},
+                "price_source": o.source,
+            }
+            for o in offerings
+        ],
+    }
+
+
+async def list_models(request: Request) -> Response:
+    await authenticate(request)
+    router = request.app.state.gw.router
+    names = {slug: p.name for slug, p in router.providers.items()}
+    data = [describe(m, router.available(m), names) for m in router.catalog.models if router.available(m)]
+    return json_response({"object": "list", "data": data})
+
+
+async def get_model(request: Request) -> Response:
+    await authenticate(request)
+    router = request.app.state.gw.router
+    model, forced = router.resolve_model(request.path_params["model_id"])
+    names = {slug: p.name for slug, p in router.providers.items()}
+    body = describe(model, router.candidates(model, forced), names)
+    if request.query_params.get("schema", "").lower() in ("1", "true", "yes"):
+        body["schema"] = model_schema(model)
+    return json_response(body)

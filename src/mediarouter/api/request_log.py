@@ -1,0 +1,79 @@
+"""`GET /v1/requests` (cursor pages, filters) and `GET /v1/requests/{id}`; users see only their own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mediarouter.api.auth import authenticate
+from mediarouter.api.requests_context import public_base
+from mediarouter.api.responses import json_response
+from mediarouter.errors import GatewayError, invalid
+from mediarouter.store.request_log import STATUSES, RequestQuery
+
+
+def _time(value: str | None, name: str) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise invalid(f"'{name}' must be an ISO 8601 time or a Unix timestamp", name) from None
+
+
+def _query(request: Request, own_key: str | None) -> RequestQuery:
+    params = request.query_params
+    try:
+        limit = int(params.get("limit", "20"))
+    except ValueError:
+        raise invalid("'limit' must be an integer between 1 and 100", "limit") from None
+    if not 1 <= limit <= 100:
+        raise invalid("'limit' must be an integer between 1 and 100", "limit")
+    status = params.get("status")
+    if status and status not in STATUSES:
+        raise invalid(f"'status' must be one of {', '.join(STATUSES)}", "status")
+    key_id = params.get("key_id")
+    if own_key is not None:
+        if key_id and key_id != own_key:
+            raise GatewayError("PERMISSION_DENIED", "A user key can only list its own requests", "key_id")
+        key_id = own_key
+    return RequestQuery(
+        limit=limit,
+        starting_after=params.get("starting_after"),
+        ending_before=params.get("ending_before"),
+        created_after=_time(params.get("created_after"), "created_after"),
+        created_before=_time(params.get("created_before"), "created_before"),
+        key_id=key_id,
+        status=status,
+        model=params.get("model"),
+    )
+
+
+async def list_requests(request: Request) -> Response:
+    key = await authenticate(request)
+    gw = request.app.state.gw
+    query = _query(request, None if key.is_admin else key.key_id)
+    rows, has_more = await gw.log.list(query)
+    body = {"object": "list", "data": rows, "has_more": has_more, "next_page_url": None, "previous_page_url": None}
+    keep = {k: v for k, v in request.query_params.items() if k not in ("starting_after", "ending_before")}
+    base = f"{public_base(request, gw.settings)}{request.url.path}?"
+    if rows and has_more:
+        body["next_page_url"] = base + urlencode({**keep, "starting_after": rows[-1]["id"]})
+    if rows and (query.starting_after or (query.ending_before and has_more)):
+        body["previous_page_url"] = base + urlencode({**keep, "ending_before": rows[0]["id"]})
+    return json_response(body)
+
+
+async def get_request(request: Request) -> Response:
+    key = await authenticate(request)
+    row = await request.app.state.gw.log.get(request.path_params["request_id"])
+    if row is None or (not key.is_admin and row.get("key_id") != key.key_id):
+        raise GatewayError("NOT_FOUND", f"Request '{request.path_params['request_id']}' not found", "request_id")
+    return json_response(row)

@@ -1,0 +1,41 @@
+"""Health, Prometheus metrics, signed media, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from mediarouter import __version__
+from mediarouter.api.openapi import openapi_document
+from mediarouter.api.responses import json_response
+from mediarouter.errors import GatewayError
+from mediarouter.params.formats import MIME
+
+
+async def health(request: Request) -> Response:
+    gw = request.app.state.gw
+    return json_response(
+        {"status": "ok", "version": __version__, "sandbox": gw.sandbox, "providers": sorted(gw.router.providers)}
+    )
+
+
+async def metrics(request: Request) -> Response:
+    return Response(request.app.state.gw.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+async def media(request: Request) -> Response:
+    gw = request.app.state.gw
+    name = request.path_params["name"]
+    params = request.query_params
+    if not gw.signer.valid(name, params.get("expires", ""), params.get("signature", "")):
+        raise GatewayError("NOT_FOUND", "Media link is invalid or has expired", status=404)
+    path = gw.media.path(name)
+    if path is None:
+        raise GatewayError("NOT_FOUND", "Media not found (it may have expired)", status=404)
+    fmt = name.rsplit(".", 1)[-1]
+    return FileResponse(path, media_type=MIME.get(fmt, "application/octet-stream"),
+                        headers={"Cache-Control": "private, max-age=3600"})
+
+
+async def openapi(request: Request) -> Response:
+    return json_response(openapi_document())

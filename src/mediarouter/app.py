@@ -1,0 +1,171 @@
+"""Composition root: builds settings-driven parts once and wires them into one Starlette app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+
+from mediarouter.api.auth import require_admin
+from mediarouter.api.responses import error_response
+from mediarouter.api.routes import routes
+from mediarouter.catalog.models import Catalog, load_catalog
+from mediarouter.errors import GatewayError
+from mediarouter.media.local import LocalMediaStore
+from mediarouter.media.signing import Signer, load_or_create_key
+from mediarouter.observability.metrics import Metrics
+from mediarouter.providers.driver import PollPolicy
+from mediarouter.providers.registry import ADAPTERS, PROVIDERS, SANDBOX_API_KEY
+from mediarouter.providers.transport import Transport
+from mediarouter.routing.router import ProviderRuntime, Router, RouterLimits
+from mediarouter.settings import Settings
+from mediarouter.store.database import Database
+from mediarouter.store.keys import KeyStore
+from mediarouter.store.request_log import RequestLog
+
+log = logging.getLogger("mediarouter")
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    sandbox: bool
+    router: Router
+    keys: KeyStore
+    log: RequestLog
+    media: LocalMediaStore
+    signer: Signer
+    metrics: Metrics
+    db: Database
+
+
+def sandbox_base(settings: Settings) -> str:
+    host = settings.server.host
+    host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.server.port}/sandbox"
+
+
+def provider_runtimes(settings: Settings, catalog: Catalog) -> dict[str, ProviderRuntime]:
+    """Every provider with credentials, or, in sandbox mode, every provider wired to its emulator."""
+    runtimes: dict[str, ProviderRuntime] = {}
+    for slug, adapter in ADAPTERS.items():
+        info = PROVIDERS[slug]
+        if settings.sandbox_mode:
+            base, key = f"{sandbox_base(settings)}/{slug}{info.sandbox_path}", SANDBOX_API_KEY
+        else:
+            conf = settings.providers.get(slug)
+            if conf is None or not conf.api_key:
+                continue
+            base, key = conf.base_url or info.base_url, conf.api_key
+        runtimes[slug] = ProviderRuntime(slug, info.name, adapter, base, key)
+    return runtimes
+
+
+def build_gateway(settings: Settings) -> Gateway:
+    catalog = load_catalog(settings.catalog, settings.source)
+    t = settings.timeouts
+    transport = Transport(settings.limits.max_connections_per_provider, t.connect_s, settings.limits.max_upstream_bytes)
+    metrics = Metrics()
+    limits = RouterLimits(
+        attempt_s=t.attempt_s,
+        request_s=t.request_s,
+        max_attempts=settings.routing.max_attempts,
+        poll=PollPolicy(t.poll_interval_s, t.poll_max_interval_s, t.fetch_s),
+    )
+    router = Router(catalog, provider_runtimes(settings, catalog), transport, limits, metrics)
+    db = Database(settings.data_dir / "mediarouter.db")
+    return Gateway(
+        settings=settings,
+        sandbox=settings.sandbox_mode,
+        router=router,
+        keys=KeyStore(db, settings.core.admin_key),
+        log=RequestLog(db, settings.log.flush_interval_s),
+        media=LocalMediaStore(settings.data_dir / "media"),
+        signer=Signer(load_or_create_key(settings.media.signing_key, settings.data_dir)),
+        metrics=metrics,
+        db=db,
+    )
+
+
+async def _every(seconds: float, job: object) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()  # type: ignore[operator]
+        except Exception:
+            log.exception("periodic job failed")
+
+
+def create_app(settings: Settings) -> Starlette:
+    gw = build_gateway(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gw.db.open()
+        gw.log.start()
+        jobs = [
+            asyncio.create_task(_every(settings.media.prune_interval_s, lambda: gw.media.prune(settings.media.url_ttl_s))),
+            asyncio.create_task(
+                _every(settings.log.prune_interval_s, lambda: gw.log.prune(settings.log.retention_days * 86400))
+            ),
+        ]
+        try:
+            yield
+        finally:
+            for job in jobs:
+                job.cancel()
+            await gw.log.close()
+            await gw.router.transport.close()
+            await gw.db.close()
+
+    mounts = list(routes())
+    if gw.sandbox:
+        mounts.append(Mount("/sandbox", app=_sandbox_app(settings)))
+    app = Starlette(
+        routes=mounts,
+        lifespan=lifespan,
+        exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _internal_error},
+    )
+    app.state.gw = gw
+    return app
+
+
+def _sandbox_app(settings: Settings) -> Starlette:
+    from mediarouter.sandbox.app import build_sandbox_app
+    from mediarouter.sandbox.faults import FaultBook
+    from mediarouter.sandbox.images import ImageRenderer
+
+    async def authorize_admin(request: Request) -> None:
+        await require_admin(request)
+
+    return build_sandbox_app(FaultBook(), ImageRenderer(settings.emulator.image_cache), settings.emulator, authorize_admin)
+
+
+async def _gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        err = GatewayError("NOT_FOUND", f"No such endpoint: {request.method} {request.url.path}")
+    elif exc.status_code == 405:
+        err = GatewayError("METHOD_NOT_ALLOWED", f"Method {request.method} is not allowed on {request.url.path}")
+    else:
+        err = GatewayError("INVALID_REQUEST", str(exc.detail), status=exc.status_code)
+    return error_response(err)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(GatewayError("INTERNAL_ERROR", "Internal error"))

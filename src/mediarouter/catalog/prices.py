@@ -1,0 +1,40 @@
+"""What an attempt costs, from the catalog price in the provider's own unit."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from mediarouter.catalog.models import Price
+
+
+def unit_price(price: Price, quality: str | None, size: str | None, resolution: str | None = None) -> float:
+    """USD per image or per megapixel, after `variants` keyed '<quality>:<size>', quality, size, resolution."""
+    for key in (f"{quality}:{size}", quality, size, resolution):
+        if key and key in price.variants:
+            return price.variants[key]
+    return price.usd
+
+
+def cost_of(
+    price: Price,
+    images: int,
+    pixels: list[tuple[int, int]],
+    usage: dict[str, Any] | None,
+    quality: str | None,
+    size: str | None,
+) -> float:
+    """Cost of delivered images: per image, per megapixel of each output, or per returned token."""
+    if images <= 0:
+        return 0.0
+    if price.per == "token":
+        if not usage:
+            return 0.0
+        tokens_in = usage.get("input_tokens") or usage.get("prompt_tokens") or 0
+        tokens_out = usage.get("output_tokens") or usage.get("completion_tokens") or 0
+        return round((tokens_in * price.input + tokens_out * price.output) / 1_000_000, 6)
+    each = unit_price(price, quality, size)
+    if price.per == "megapixel":
+        mp = sum(math.ceil(w * h / 1_000_000) for w, h in pixels) if pixels else images
+        return round(each * mp, 6)
+    return round(each * images, 6)

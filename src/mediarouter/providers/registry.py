@@ -1,0 +1,46 @@
+"""The provider table: slug -> display name, default base URL, sandbox path, status page, adapter.
+
+One spelling per provider everywhere. Adding a provider is one module plus one row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediarouter.providers.base import ImageAdapter
+from mediarouter.providers.openai import OpenAIAdapter
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    slug: str
+    name: str
+    base_url: str  # the real service
+    sandbox_path: str  # appended to the gateway's own URL + /sandbox/<slug> in sandbox mode
+    status_page: str
+
+
+PROVIDERS: dict[str, ProviderInfo] = {
+    p.slug: p
+    for p in (
+        ProviderInfo("vertex", "Google Vertex AI", "https://aiplatform.googleapis.com", "", "https://status.cloud.google.com"),
+        ProviderInfo("gemini", "Google Gemini API", "https://generativelanguage.googleapis.com/v1beta", "/v1beta", "https://aistudio.google.com/status"),
+        ProviderInfo("openai", "OpenAI", "https://api.openai.com/v1", "/v1", "https://status.openai.com"),
+        ProviderInfo("replicate", "Replicate", "https://api.replicate.com/v1", "/v1", "https://replicatestatus.com"),
+        ProviderInfo("fal", "fal.ai", "https://queue.fal.run", "", "https://status.fal.ai"),
+        ProviderInfo("fireworks", "Fireworks AI", "https://api.fireworks.ai/inference/v1", "/inference/v1", "https://status.fireworks.ai"),
+        ProviderInfo("runware", "Runware", "https://api.runware.ai/v1", "/v1", "https://status.runware.ai"),
+        ProviderInfo("xai", "xAI", "https://api.x.ai/v1", "/v1", "https://status.x.ai"),
+        ProviderInfo("alibaba", "Alibaba Cloud DashScope", "https://dashscope-intl.aliyuncs.com/api/v1", "/api/v1", "https://status.alibabacloud.com"),
+        ProviderInfo("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", "/api/v1", "https://status.openrouter.ai"),
+    )
+}
+
+BUILTIN_SLUGS = tuple(PROVIDERS)
+
+ADAPTERS: dict[str, ImageAdapter] = {
+    "openai": OpenAIAdapter(),
+}
+
+# The key each emulator accepts in sandbox mode (emulators accept any non-empty key; this one is ours).
+SANDBOX_API_KEY = "sk-sandbox"

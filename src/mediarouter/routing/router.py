@@ -1,0 +1,235 @@
+"""The failover loop: resolve the model, order its candidates, try each until one delivers images.
+
+Each attempt rebuilds the upstream request from the canonical `ImageRequest` (nothing leaks
+from one attempt to the next), runs under the per-attempt timeout and the request deadline,
+and is recorded as an `Attempt` whatever its outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mediarouter.catalog.models import Catalog, ModelSpec, Offering
+from mediarouter.catalog.prices import cost_of
+from mediarouter.errors import GatewayError
+from mediarouter.observability.metrics import Metrics
+from mediarouter.params.formats import sniff, sniff_b64
+from mediarouter.params.requests import resolve_params
+from mediarouter.providers.base import Call, ImageAdapter, UpstreamError
+from mediarouter.providers.driver import PollPolicy, run_attempt
+from mediarouter.providers.transport import Transport
+from mediarouter.routing.failures import classify_failure, describe, final_error
+from mediarouter.schemas.images import Attempt, ImageRequest, ProviderOutput
+
+CLIENT_PREFIXES = ("mediarouter/", "lumenfall/")
+_KEY_ECHO = re.compile(r"(api[ _-]?key[^:]*:\s*)\S+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ProviderRuntime:
+    """A configured provider: its adapter and where/how to reach it (credentials stay here)."""
+
+    slug: str
+    name: str
+    adapter: ImageAdapter
+    base_url: str
+    api_key: str = field(repr=False)
+
+
+@dataclass
+class RouteResult:
+    output: ProviderOutput
+    model: ModelSpec
+    offering: Offering
+    provider_name: str
+    attempts: list[Attempt]
+    cost: float
+    size: str | None
+    notes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RouterLimits:
+    attempt_s: float
+    request_s: float
+    max_attempts: int
+    poll: PollPolicy
+    max_retry_after_s: float = 2.0
+
+
+class Router:
+    def __init__(
+        self,
+        catalog: Catalog,
+        providers: dict[str, ProviderRuntime],
+        transport: Transport,
+        limits: RouterLimits,
+        metrics: Metrics,
+    ) -> None:
+        self.catalog = catalog
+        self.providers = providers
+        self.transport = transport
+        self.limits = limits
+        self.metrics = metrics
+
+    def resolve_model(self, name: str) -> tuple[ModelSpec, str | None]:
+        """The model and the forced provider slug (`vertex/gemini-3-pro-image`), if any."""
+        for prefix in CLIENT_PREFIXES:
+            if name.lower().startswith(prefix):
+                name = name[len(prefix) :]
+        model = self.catalog.get(name)
+        if model is not None:
+            return model, None
+        slug, _, rest = name.partition("/")
+        if rest and (slug in self.providers or any(o.provider == slug for m in self.catalog.models for o in m.offerings)):
+            model = self.catalog.get(rest)
+            if model is not None:
+                if model.offering(slug) is None:
+                    served = ", ".join(o.provider for o in model.offerings)
+                    raise GatewayError(
+                        "MODEL_NOT_FOUND", f"Provider '{slug}' does not serve model '{model.id}' (served by: {served})", "model"
+                    )
+                return model, slug
+        hint = self.catalog.suggest(rest or name)
+        message = f"Model '{name}' not found" + (f". Did you mean '{hint}'?" if hint else "")
+        raise GatewayError("MODEL_NOT_FOUND", message, "model")
+
+    def available(self, model: ModelSpec) -> list[Offering]:
+        return [o for o in model.offerings if o.provider in self.providers]
+
+    def candidates(self, model: ModelSpec, forced: str | None) -> list[Offering]:
+        offerings = self.available(model)
+        if forced:
+            offerings = [o for o in offerings if o.provider == forced]
+        if not offerings:
+            wanted = forced or ", ".join(o.provider for o in model.offerings)
+            raise GatewayError(
+                "MODEL_NOT_FOUND",
+                f"Model '{model.id}' is not available: its provider ({wanted}) is not configured on this gateway",
+                "model",
+            )
+        return offerings
+
+    async def run_image(self, request: ImageRequest) -> RouteResult:
+        model, forced = self.resolve_model(request.model)
+        params = resolve_params(request, model)
+        offerings = self.candidates(model, forced)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.limits.request_s
+        attempts: list[Attempt] = []
+        last: tuple[str, UpstreamError] | None = None
+        for offering in offerings[: self.limits.max_attempts]:
+            runtime = self.providers[offering.provider]
+            retries_left = 1
+            while True:
+                started = time.perf_counter()
+                try:
+                    output = await self._attempt(runtime, request, model, offering, params.size, params.quality, deadline)
+                except UpstreamError as exc:
+                    exc.message = self._redact(exc.message, runtime)
+                    verdict = "stop" if forced else classify_failure(exc, retries_left, self.limits.max_retry_after_s)
+                    attempts.append(self._failed(runtime, offering, exc, started, verdict))
+                    last = (runtime.slug, exc)
+                    if forced or verdict == "stop":
+                        raise self._with_attempts(final_error(runtime.slug, exc), attempts) from None
+                    if verdict == "retry":
+                        retries_left -= 1
+                        await asyncio.sleep(min(exc.retry_after or 0.0, max(0.0, deadline - loop.time())))
+                        continue
+                    break
+                except asyncio.CancelledError:
+                    attempts.append(Attempt(runtime.slug, offering.model_id, "cancelled", _ms(started), "CANCELLED"))
+                    raise
+                cost = self._cost(offering, output, params.quality, params.size)
+                attempts.append(Attempt(runtime.slug, offering.model_id, "success", _ms(started), cost=cost))
+                self.metrics.attempt(runtime.slug, model.id, "success", _ms(started))
+                return RouteResult(output, model, offering, runtime.name, attempts, cost, params.size, params.notes)
+            if loop.time() >= deadline:
+                break
+        assert last is not None
+        slug, exc = last
+        err = GatewayError(
+            "ALL_PROVIDERS_EXHAUSTED",
+            f"All {len(attempts)} attempt(s) failed; last: {describe(slug, exc)}",
+        )
+        raise self._with_attempts(err, attempts)
+
+    async def _attempt(
+        self,
+        runtime: ProviderRuntime,
+        request: ImageRequest,
+        model: ModelSpec,
+        offering: Offering,
+        size: str | None,
+        quality: str | None,
+        deadline: float,
+    ) -> ProviderOutput:
+        loop = asyncio.get_running_loop()
+        attempt_deadline = min(deadline, loop.time() + self.limits.attempt_s)
+        chunks = _split(request.n, model.max_n)
+        calls = [
+            Call(_with_n(request, n), model, offering, runtime.base_url, runtime.api_key, size, quality) for n in chunks
+        ]
+        policy = self.limits.poll
+        if len(calls) == 1:
+            return await run_attempt(runtime.adapter, calls[0], self.transport, attempt_deadline, policy)
+        outputs = await asyncio.gather(
+            *(run_attempt(runtime.adapter, c, self.transport, attempt_deadline, policy) for c in calls)
+        )
+        merged = outputs[0]
+        for extra in outputs[1:]:
+            merged.images.extend(extra.images)
+            if extra.usage and merged.usage:
+                for k, v in extra.usage.items():
+                    if isinstance(v, (int, float)) and isinstance(merged.usage.get(k), (int, float)):
+                        merged.usage[k] += v
+        return merged
+
+    def _failed(self, runtime: ProviderRuntime, offering: Offering, exc: UpstreamError, started: float, verdict: str) -> Attempt:
+        latency = _ms(started)
+        self.metrics.attempt(runtime.slug, offering.model_id, exc.failure, latency)
+        return Attempt(
+            runtime.slug, offering.model_id, "failed", latency, exc.failure.upper(), exc.status, exc.message, verdict
+        )
+
+    @staticmethod
+    def _with_attempts(err: GatewayError, attempts: list[Attempt]) -> GatewayError:
+        err.extra["attempts"] = [a.public() for a in attempts]
+        return err
+
+    @staticmethod
+    def _redact(message: str, runtime: ProviderRuntime) -> str:
+        if runtime.api_key and runtime.api_key in message:
+            message = message.replace(runtime.api_key, "***")
+        return _KEY_ECHO.sub(r"\1***", message)
+
+    @staticmethod
+    def _cost(offering: Offering, output: ProviderOutput, quality: str | None, size: str | None) -> float:
+        pixels: list[tuple[int, int]] = []
+        if offering.price.per == "megapixel":
+            for img in output.images:
+                found = sniff_b64(img.b64) if img.b64 else sniff(img.data) if img.data else None
+                if found:
+                    pixels.append((found[1], found[2]))
+        return cost_of(offering.price, len(output.images), pixels, output.usage, quality, output.size or size)
+
+
+def _split(n: int, max_n: int) -> list[int]:
+    max_n = max(1, max_n)
+    return [min(max_n, n - i) for i in range(0, n, max_n)]
+
+
+def _with_n(request: ImageRequest, n: int) -> ImageRequest:
+    if n == request.n:
+        return request
+    from dataclasses import replace
+
+    return replace(request, n=n)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

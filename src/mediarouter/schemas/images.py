@@ -1,0 +1,117 @@
+"""The gateway's own, OpenAI-shaped image request and result types.
+
+`ImageRequest` is canonical: the API edge builds it once from JSON or multipart, and every
+provider attempt rebuilds its upstream request from it (an attempt never mutates it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["generate", "edit"]
+
+# Fields the gateway itself understands; everything else is `extra` (passed on per the model's rules).
+KNOWN_FIELDS = frozenset(
+    {
+        "model",
+        "prompt",
+        "n",
+        "size",
+        "quality",
+        "style",
+        "background",
+        "output_format",
+        "output_compression",
+        "moderation",
+        "response_format",
+        "user",
+        "input_fidelity",
+        "image",
+        "image[]",
+        "images",
+        "image_url",
+        "mask",
+        "stream",
+        "partial_images",
+    }
+)
+
+# Client bookkeeping some clients put in the body; never forwarded upstream.
+CLIENT_BOOKKEEPING = frozenset({"extra_headers", "drop_params", "extra_body", "api_base", "api_key", "metadata"})
+
+
+@dataclass(slots=True)
+class InputImage:
+    data: bytes
+    mime: str
+    width: int
+    height: int
+    filename: str | None = None
+
+
+@dataclass(slots=True)
+class ImageRequest:
+    mode: Mode
+    model: str
+    prompt: str
+    n: int = 1
+    size: str | None = None
+    quality: str | None = None
+    style: str | None = None
+    background: str | None = None
+    output_format: str | None = None
+    output_compression: int | None = None
+    moderation: str | None = None
+    input_fidelity: str | None = None
+    response_format: str = "url"
+    user: str | None = None
+    images: list[InputImage] = field(default_factory=list)
+    mask: InputImage | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class GeneratedImage:
+    """One image as a provider returned it: base64 text, raw bytes, or a URL still to fetch."""
+
+    b64: str | None = None
+    data: bytes | None = None
+    url: str | None = None
+    mime: str | None = None
+    revised_prompt: str | None = None
+
+
+@dataclass(slots=True)
+class ProviderOutput:
+    images: list[GeneratedImage]
+    usage: dict[str, Any] | None = None
+    size: str | None = None
+    output_format: str | None = None
+    echo: dict[str, Any] = field(default_factory=dict)  # e.g. background, quality as the provider reported
+
+
+@dataclass(slots=True)
+class Attempt:
+    provider: str
+    model_id: str
+    status: str  # success | failed | cancelled
+    latency_ms: float
+    error_code: str | None = None
+    http_status: int | None = None
+    message: str | None = None
+    verdict: str | None = None  # stop | retry | next (what the router did after it)
+    cost: float = 0.0
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "model": self.model_id,
+            "status": self.status,
+            "latency_ms": round(self.latency_ms, 1),
+            "error_code": self.error_code,
+            "http_status": self.http_status,
+            "message": self.message,
+            "verdict": self.verdict,
+            "cost": self.cost,
+        }

@@ -1,0 +1,326 @@
+"""The one settings object: YAML file, then `MEDIAROUTER_<SECTION>_<KEY>` environment variables.
+
+Each section is a dataclass; each field's `doc` metadata is its documentation. Top-level fields
+live in `CoreSettings` and read `MEDIAROUTER_<KEY>`. `docs/configuration.md` is checked against
+these classes by a test, so adding a field here means documenting it there.
+
+Provider credentials are written `os.environ/NAME` in YAML and resolved here, never elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mediarouter.errors import ConfigError
+
+ENV_PREFIX = "MEDIAROUTER_"
+ENV_REF = "os.environ/"
+
+
+def _f(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass
+class CoreSettings:
+    data_dir: str = _f("./.mediarouter", "Directory holding the SQLite database and the local media store.")
+    sandbox: bool = _f(False, "Wire every provider to its built-in sandbox emulator (all or nothing).")
+    admin_key: str | None = _f(None, "Extra admin bearer key accepted whatever its shape (e.g. for bootstrapping).")
+    public_base_url: str | None = _f(
+        None, "Base URL used for every URL the gateway hands out; default: from the request (X-Forwarded-*)."
+    )
+
+
+@dataclass
+class ServerSettings:
+    host: str = _f("127.0.0.1", "Address `mediarouter serve` binds to.")
+    port: int = _f(8080, "Port `mediarouter serve` listens on.")
+    access_log: bool = _f(False, "Write an access line per request to stderr (costs CPU on the hot path).")
+    graceful_shutdown_s: float = _f(30.0, "On SIGTERM, how long in-flight requests may take to finish.")
+
+
+@dataclass
+class LimitsSettings:
+    max_body_bytes: int = _f(64 * 1024 * 1024, "Largest request body accepted (413 beyond).")
+    max_image_bytes: int = _f(25 * 1024 * 1024, "Largest single input image accepted (413 beyond).")
+    max_input_images: int = _f(16, "Most input images accepted on one edit request.")
+    max_n: int = _f(10, "Largest `n` accepted on one image request.")
+    max_prompt_chars: int = _f(32000, "Longest prompt accepted, in characters.")
+    max_upstream_bytes: int = _f(256 * 1024 * 1024, "Largest upstream response or fetched image accepted.")
+    max_connections_per_provider: int = _f(4096, "Concurrent upstream connections per provider.")
+
+
+@dataclass
+class TimeoutsSettings:
+    connect_s: float = _f(10.0, "Upstream TCP connect timeout.")
+    attempt_s: float = _f(180.0, "Time one provider attempt may take (a job's polling included).")
+    request_s: float = _f(300.0, "Overall deadline for one gateway request, all attempts included.")
+    poll_interval_s: float = _f(1.0, "First delay between polls of an upstream job; grows with backoff.")
+    poll_max_interval_s: float = _f(5.0, "Largest delay between polls of an upstream job.")
+    fetch_s: float = _f(60.0, "Time allowed to download an image URL returned by a provider.")
+
+
+@dataclass
+class ImagesSettings:
+    default_response_format: str = _f("url", "`response_format` used when the caller sends none: url or b64_json.")
+
+
+@dataclass
+class MediaSettings:
+    url_ttl_s: int = _f(3600, "How long signed media URLs stay valid; expired media is deleted.")
+    prune_interval_s: float = _f(60.0, "How often expired media is deleted.")
+    signing_key: str | None = _f(None, "HMAC key for media URLs; default: generated once and kept in data_dir.")
+
+
+@dataclass
+class LogSettings:
+    retention_days: float = _f(30.0, "Request-log rows older than this are pruned.")
+    store_prompts: bool = _f(False, "Keep prompts in the request log.")
+    flush_interval_s: float = _f(0.05, "How often buffered request-log rows are written.")
+    prune_interval_s: float = _f(3600.0, "How often old request-log rows are pruned.")
+
+
+@dataclass
+class RoutingSettings:
+    max_attempts: int = _f(4, "Most provider attempts for one routed request.")
+
+
+@dataclass
+class EmulatorSettings:
+    image_cache: int = _f(64, "How many rendered sandbox images are kept in memory for reuse.")
+    hang_s: float = _f(3600.0, "How long the `timeout` fault mode holds a request before giving up.")
+    url_ttl_s: int = _f(3600, "How long images served by an emulator stay downloadable.")
+
+
+@dataclass
+class ProviderConfig:
+    """One upstream: credentials and endpoint. Built-ins are keyed by slug; extras may set `kind`."""
+
+    slug: str
+    api_key: str | None = None
+    base_url: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.api_key)
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"ProviderConfig(slug={self.slug!r}, base_url={self.base_url!r})"
+
+
+SECTIONS: dict[str, type] = {
+    "": CoreSettings,
+    "server": ServerSettings,
+    "limits": LimitsSettings,
+    "timeouts": TimeoutsSettings,
+    "images": ImagesSettings,
+    "media": MediaSettings,
+    "log": LogSettings,
+    "routing": RoutingSettings,
+    "emulator": EmulatorSettings,
+}
+
+
+@dataclass
+class Settings:
+    core: CoreSettings = field(default_factory=CoreSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    timeouts: TimeoutsSettings = field(default_factory=TimeoutsSettings)
+    images: ImagesSettings = field(default_factory=ImagesSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    routing: RoutingSettings = field(default_factory=RoutingSettings)
+    emulator: EmulatorSettings = field(default_factory=EmulatorSettings)
+    providers: dict[str, ProviderConfig] = field(default_factory=dict)
+    catalog: dict[str, Any] = field(default_factory=dict)
+    source: str = "<defaults>"
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.core.data_dir)
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """Sandbox when asked, or when no provider has credentials (all or nothing)."""
+        return self.core.sandbox or not any(p.has_credentials for p in self.providers.values())
+
+
+def env_name(section: str, key: str) -> str:
+    return f"{ENV_PREFIX}{section.upper()}_{key.upper()}" if section else f"{ENV_PREFIX}{key.upper()}"
+
+
+def iter_fields() -> typing.Iterator[tuple[str, dataclasses.Field[Any], Any]]:
+    """(section, field, resolved type) for every scalar setting."""
+    for section, cls in SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            yield section, f, hints[f.name]
+
+
+def _coerce(value: Any, typ: Any, where: str, env: dict[str, str]) -> Any:
+    optional = False
+    if isinstance(typ, types.UnionType) or typing.get_origin(typ) is typing.Union:
+        args = [a for a in typing.get_args(typ) if a is not type(None)]
+        optional, typ = True, args[0]
+    if value is None or (optional and value == ""):
+        if optional:
+            return None
+        raise ConfigError(f"{where}: a value is required")
+    try:
+        if typ is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"expected a boolean, got {value!r}")
+        if typ is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(f"expected an integer, got {value!r}")
+            return int(value)
+        if typ is float:
+            if isinstance(value, bool):
+                raise ValueError(f"expected a number, got {value!r}")
+            return float(value)
+        if typ is str:
+            if isinstance(value, (dict, list)):
+                raise ValueError(f"expected a string, got {type(value).__name__}")
+            return resolve_env_ref(str(value), where, env)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return value
+
+
+def resolve_env_ref(value: str, where: str, env: dict[str, str]) -> str:
+    """`os.environ/NAME` -> the variable's value; a missing variable is a config error."""
+    if not value.startswith(ENV_REF):
+        return value
+    name = value[len(ENV_REF) :]
+    if name not in env:
+        raise ConfigError(f"{where}: environment variable {name} is not set")
+    return env[name]
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    return raw
+
+
+def _load_providers(raw: Any, where: str, env: dict[str, str]) -> dict[str, ProviderConfig]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: key 'providers' must be a mapping of provider slug to settings")
+    out: dict[str, ProviderConfig] = {}
+    for slug, conf in raw.items():
+        conf = conf or {}
+        if not isinstance(conf, dict):
+            raise ConfigError(f"{where}: key 'providers.{slug}' must be a mapping")
+        conf = dict(conf)
+        key = conf.pop("api_key", None)
+        base = conf.pop("base_url", None)
+        out[str(slug)] = ProviderConfig(
+            slug=str(slug),
+            api_key=resolve_env_ref(str(key), f"{where}: key 'providers.{slug}.api_key'", env) if key else None,
+            base_url=str(base).rstrip("/") if base else None,
+            options=conf,
+        )
+    return out
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Build settings from an optional YAML file plus the environment; raise ConfigError when wrong."""
+    env = dict(os.environ if env is None else env)
+    raw: dict[str, Any] = {}
+    where = "<environment>"
+    if path is None and env.get(f"{ENV_PREFIX}CONFIG"):
+        path = env[f"{ENV_PREFIX}CONFIG"]
+    if path is not None:
+        raw = _read_yaml(Path(path))
+        where = str(path)
+    settings = Settings(source=where)
+    known = {s for s in SECTIONS if s} | {"providers", "catalog"} | {f.name for f in dataclasses.fields(CoreSettings)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+    for section, f, typ in iter_fields():
+        block = raw if not section else raw.get(section) or {}
+        if not isinstance(block, dict):
+            raise ConfigError(f"{where}: key '{section}' must be a mapping")
+        if section:
+            names = {x.name for x in dataclasses.fields(SECTIONS[section])}
+            for key in block:
+                if key not in names:
+                    raise ConfigError(f"{where}: unknown key '{section}.{key}' (known: {', '.join(sorted(names))})")
+        target = getattr(settings, section or "core")
+        dotted = f"{section}.{f.name}" if section else f.name
+        if f.name in block:
+            setattr(target, f.name, _coerce(block[f.name], typ, f"{where}: key '{dotted}'", env))
+        name = env_name(section, f.name)
+        if name in env:
+            setattr(target, f.name, _coerce(env[name], typ, f"environment variable {name}", env))
+    settings.providers = _load_providers(raw.get("providers"), where, env)
+    _providers_from_env(settings, env)
+    settings.catalog = raw.get("catalog") or {}
+    _validate(settings, where)
+    return settings
+
+
+def _providers_from_env(settings: Settings, env: dict[str, str]) -> None:
+    """`MEDIAROUTER_PROVIDERS_<SLUG>_API_KEY` / `_BASE_URL` for built-in slugs."""
+    from mediarouter.providers.registry import BUILTIN_SLUGS
+
+    for slug in BUILTIN_SLUGS:
+        for attr in ("api_key", "base_url"):
+            name = f"{ENV_PREFIX}PROVIDERS_{slug.upper()}_{attr.upper()}"
+            if env.get(name):
+                conf = settings.providers.setdefault(slug, ProviderConfig(slug=slug))
+                setattr(conf, attr, env[name].rstrip("/") if attr == "base_url" else env[name])
+
+
+def _validate(settings: Settings, where: str) -> None:
+    fmt = settings.images.default_response_format
+    if fmt not in ("url", "b64_json"):
+        raise ConfigError(f"{where}: key 'images.default_response_format' must be 'url' or 'b64_json', not {fmt!r}")
+    for section, f, typ in iter_fields():
+        value = getattr(getattr(settings, section or "core"), f.name)
+        if typ in (int, float) and value < 0:
+            dotted = f"{section}.{f.name}" if section else f.name
+            raise ConfigError(f"{where}: key '{dotted}' must not be negative")
+    if not 0 <= settings.server.port < 65536:
+        raise ConfigError(f"{where}: key 'server.port' must be between 0 and 65535")
+
+
+def reference_table() -> str:
+    """The settings reference as Markdown; docs/configuration.md embeds it (a test keeps them equal)."""
+    lines: list[str] = []
+    current = None
+    for section, f, _ in iter_fields():
+        if section != current:
+            current = section
+            lines += ["", f"### {section or 'top level'}", "", "| YAML key | environment variable | default | meaning |"]
+            lines.append("|---|---|---|---|")
+        default = f.default
+        shown = "(none)" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+        key = f"{section}.{f.name}" if section else f.name
+        lines.append(f"| `{key}` | `{env_name(section, f.name)}` | `{shown}` | {f.metadata['doc']} |")
+    return "\n".join(lines).strip() + "\n"

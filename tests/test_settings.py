@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import pytest
+
+from mediarouter.errors import ConfigError
+from mediarouter.settings import env_name, iter_fields, load_settings, reference_table
+
+DOCS = Path(__file__).parent.parent / "docs" / "configuration.md"
+
+
+def test_docs_list_every_setting_with_its_default() -> None:
+    assert reference_table() in DOCS.read_text(), (
+        "docs/configuration.md is out of date: paste the output of "
+        "`python -c 'from mediarouter.settings import reference_table; print(reference_table())'`"
+    )
+    text = DOCS.read_text()
+    for section, field, _ in iter_fields():
+        assert env_name(section, field.name) in text
+
+
+def test_defaults_without_file() -> None:
+    settings = load_settings(None, {})
+    assert settings.server.port == 8080
+    assert settings.sandbox_mode  # no credentials at all -> sandbox
+
+
+def test_yaml_then_env_override(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("server:\n  port: 9000\ntimeouts:\n  attempt_s: 3\nproviders:\n  openai:\n    api_key: os.environ/MY_KEY\n")
+    settings = load_settings(path, {"MY_KEY": "sk-real", "MEDIAROUTER_SERVER_PORT": "9100"})
+    assert settings.server.port == 9100
+    assert settings.timeouts.attempt_s == 3.0
+    assert settings.providers["openai"].api_key == "sk-real"
+    assert not settings.sandbox_mode
+    assert "sk-real" not in repr(settings.providers["openai"])
+
+
+def test_stray_openai_key_is_ignored() -> None:
+    settings = load_settings(None, {"OPENAI_API_KEY": "sk-stray"})
+    assert settings.sandbox_mode and not settings.providers
+
+
+def test_sandbox_forced_even_with_credentials() -> None:
+    settings = load_settings(None, {"MEDIAROUTER_PROVIDERS_OPENAI_API_KEY": "sk-x", "MEDIAROUTER_SANDBOX": "true"})
+    assert settings.sandbox_mode
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ("server:\n  port: lots\n", {}, "key 'server.port'"),
+        ("server:\n  prot: 1\n", {}, "unknown key 'server.prot'"),
+        ("bogus: 1\n", {}, "unknown key 'bogus'"),
+        ("providers:\n  openai:\n    api_key: os.environ/MISSING_VAR\n", {}, "MISSING_VAR is not set"),
+        ("images:\n  default_response_format: jpeg\n", {}, "images.default_response_format"),
+        ("timeouts:\n  attempt_s: -1\n", {}, "timeouts.attempt_s"),
+        ("- a\n- b\n", {}, "top level must be a mapping"),
+        ("server: [1\n", {}, "not valid YAML"),
+        ("", {"MEDIAROUTER_LIMITS_MAX_N": "ten"}, "MEDIAROUTER_LIMITS_MAX_N"),
+    ],
+)
+def test_bad_config_names_file_key_and_problem(tmp_path: Path, text: str, env: dict[str, str], expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env)
+    assert expected in str(info.value)
+    if not env:
+        assert str(path) in str(info.value)
