@@ -41,10 +41,14 @@ class Server:
     app: object
 
     def client(self, key: str | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key or self.admin_key}"}, timeout=30)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {key or self.admin_key}"}, timeout=30
+        )
 
 
-def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[Server, uvicorn.Server, threading.Thread]:
+def start_server(
+    data_dir: Path, extra_env: dict[str, str] | None = None
+) -> tuple[Server, uvicorn.Server, threading.Thread]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MEDIAROUTER_")},
         "MEDIAROUTER_DATA_DIR": str(data_dir),
@@ -57,7 +61,9 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
     sock = _socket("127.0.0.1", 0)
     settings.server.port = sock.getsockname()[1]
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, loop="uvloop", http="httptools", log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, loop="uvloop", http="httptools", log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -66,7 +72,9 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> tup
             raise RuntimeError("gateway did not start")
         time.sleep(0.01)
     url = f"http://127.0.0.1:{settings.server.port}"
-    created = httpx.post(f"{url}/v1/keys", json={"name": "test user"}, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    created = httpx.post(
+        f"{url}/v1/keys", json={"name": "test user"}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    )
     created.raise_for_status()
     return Server(url, ADMIN_KEY, created.json()["key"], data_dir, app), server, thread
 

@@ -26,7 +26,9 @@ def test_defaults_without_file() -> None:
 
 def test_yaml_then_env_override(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("server:\n  port: 9000\ntimeouts:\n  attempt_s: 3\nproviders:\n  openai:\n    api_key: os.environ/MY_KEY\n")
+    path.write_text(
+        "server:\n  port: 9000\ntimeouts:\n  attempt_s: 3\nproviders:\n  openai:\n    api_key: os.environ/MY_KEY\n"
+    )
     settings = load_settings(path, {"MY_KEY": "sk-real", "MEDIAROUTER_SERVER_PORT": "9100"})
     assert settings.server.port == 9100
     assert settings.timeouts.attempt_s == 3.0
@@ -41,7 +43,9 @@ def test_stray_openai_key_is_ignored() -> None:
 
 
 def test_sandbox_forced_even_with_credentials() -> None:
-    settings = load_settings(None, {"MEDIAROUTER_PROVIDERS_OPENAI_API_KEY": "sk-x", "MEDIAROUTER_SANDBOX": "true"})
+    settings = load_settings(
+        None, {"MEDIAROUTER_PROVIDERS_OPENAI_API_KEY": "sk-x", "MEDIAROUTER_SANDBOX": "true"}
+    )
     assert settings.sandbox_mode
 
 
@@ -59,7 +63,9 @@ def test_sandbox_forced_even_with_credentials() -> None:
         ("", {"MEDIAROUTER_LIMITS_MAX_N": "ten"}, "MEDIAROUTER_LIMITS_MAX_N"),
     ],
 )
-def test_bad_config_names_file_key_and_problem(tmp_path: Path, text: str, env: dict[str, str], expected: str) -> None:
+def test_bad_config_names_file_key_and_problem(
+    tmp_path: Path, text: str, env: dict[str, str], expected: str
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as info:

@@ -23,7 +23,7 @@ from mediarouter.media.local import LocalMediaStore
 from mediarouter.media.signing import Signer, load_or_create_key
 from mediarouter.observability.metrics import Metrics
 from mediarouter.providers.driver import PollPolicy
-from mediarouter.providers.registry import ADAPTERS, PROVIDERS, SANDBOX_API_KEY
+from mediarouter.providers.registry import ADAPTERS, CREDENTIALS, PROVIDERS, SANDBOX_API_KEY
 from mediarouter.providers.transport import Transport
 from mediarouter.routing.router import ProviderRuntime, Router, RouterLimits
 from mediarouter.settings import Settings
@@ -60,20 +60,28 @@ def provider_runtimes(settings: Settings, catalog: Catalog) -> dict[str, Provide
     for slug, adapter in ADAPTERS.items():
         info = PROVIDERS[slug]
         if settings.sandbox_mode:
-            base, key = f"{sandbox_base(settings)}/{slug}{info.sandbox_path}", SANDBOX_API_KEY
+            root = f"{sandbox_base(settings)}/{slug}"
+            base, key = f"{root}{info.sandbox_path}", SANDBOX_API_KEY
+            options = {
+                k: v.replace("{sandbox}", root) if isinstance(v, str) else v
+                for k, v in info.sandbox_options.items()
+            }
         else:
             conf = settings.providers.get(slug)
-            if conf is None or not conf.api_key:
+            if conf is None or not conf.has_credentials:
                 continue
-            base, key = conf.base_url or info.base_url, conf.api_key
-        runtimes[slug] = ProviderRuntime(slug, info.name, adapter, base, key)
+            base, key, options = conf.base_url or info.base_url, conf.api_key or "", dict(conf.options)
+        credentials = CREDENTIALS[slug](options, key) if slug in CREDENTIALS else None
+        runtimes[slug] = ProviderRuntime(slug, info.name, adapter, base, key, options, credentials)
     return runtimes
 
 
 def build_gateway(settings: Settings) -> Gateway:
     catalog = load_catalog(settings.catalog, settings.source)
     t = settings.timeouts
-    transport = Transport(settings.limits.max_connections_per_provider, t.connect_s, settings.limits.max_upstream_bytes)
+    transport = Transport(
+        settings.limits.max_connections_per_provider, t.connect_s, settings.limits.max_upstream_bytes
+    )
     metrics = Metrics()
     limits = RouterLimits(
         attempt_s=t.attempt_s,
@@ -113,9 +121,13 @@ def create_app(settings: Settings) -> Starlette:
         await gw.db.open()
         gw.log.start()
         jobs = [
-            asyncio.create_task(_every(settings.media.prune_interval_s, lambda: gw.media.prune(settings.media.url_ttl_s))),
             asyncio.create_task(
-                _every(settings.log.prune_interval_s, lambda: gw.log.prune(settings.log.retention_days * 86400))
+                _every(settings.media.prune_interval_s, lambda: gw.media.prune(settings.media.url_ttl_s))
+            ),
+            asyncio.create_task(
+                _every(
+                    settings.log.prune_interval_s, lambda: gw.log.prune(settings.log.retention_days * 86400)
+                )
             ),
         ]
         try:
@@ -133,7 +145,11 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=mounts,
         lifespan=lifespan,
-        exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _internal_error},
+        exception_handlers={
+            GatewayError: _gateway_error,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
     )
     app.state.gw = gw
     return app
@@ -147,7 +163,9 @@ def _sandbox_app(settings: Settings) -> Starlette:
     async def authorize_admin(request: Request) -> None:
         await require_admin(request)
 
-    return build_sandbox_app(FaultBook(), ImageRenderer(settings.emulator.image_cache), settings.emulator, authorize_admin)
+    return build_sandbox_app(
+        FaultBook(), ImageRenderer(settings.emulator.image_cache), settings.emulator, authorize_admin
+    )
 
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
@@ -160,7 +178,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         err = GatewayError("NOT_FOUND", f"No such endpoint: {request.method} {request.url.path}")
     elif exc.status_code == 405:
-        err = GatewayError("METHOD_NOT_ALLOWED", f"Method {request.method} is not allowed on {request.url.path}")
+        err = GatewayError(
+            "METHOD_NOT_ALLOWED", f"Method {request.method} is not allowed on {request.url.path}"
+        )
     else:
         err = GatewayError("INVALID_REQUEST", str(exc.detail), status=exc.status_code)
     return error_response(err)

@@ -33,7 +33,9 @@ def _f(default: Any, doc: str) -> Any:
 class CoreSettings:
     data_dir: str = _f("./.mediarouter", "Directory holding the SQLite database and the local media store.")
     sandbox: bool = _f(False, "Wire every provider to its built-in sandbox emulator (all or nothing).")
-    admin_key: str | None = _f(None, "Extra admin bearer key accepted whatever its shape (e.g. for bootstrapping).")
+    admin_key: str | None = _f(
+        None, "Extra admin bearer key accepted whatever its shape (e.g. for bootstrapping)."
+    )
     public_base_url: str | None = _f(
         None, "Base URL used for every URL the gateway hands out; default: from the request (X-Forwarded-*)."
     )
@@ -70,14 +72,18 @@ class TimeoutsSettings:
 
 @dataclass
 class ImagesSettings:
-    default_response_format: str = _f("url", "`response_format` used when the caller sends none: url or b64_json.")
+    default_response_format: str = _f(
+        "url", "`response_format` used when the caller sends none: url or b64_json."
+    )
 
 
 @dataclass
 class MediaSettings:
     url_ttl_s: int = _f(3600, "How long signed media URLs stay valid; expired media is deleted.")
     prune_interval_s: float = _f(60.0, "How often expired media is deleted.")
-    signing_key: str | None = _f(None, "HMAC key for media URLs; default: generated once and kept in data_dir.")
+    signing_key: str | None = _f(
+        None, "HMAC key for media URLs; default: generated once and kept in data_dir."
+    )
 
 
 @dataclass
@@ -111,7 +117,10 @@ class ProviderConfig:
 
     @property
     def has_credentials(self) -> bool:
-        return bool(self.api_key)
+        """An API key, or another credential the provider uses (e.g. a Vertex service account)."""
+        return bool(
+            self.api_key or self.options.get("service_account_file") or self.options.get("service_account")
+        )
 
     def __repr__(self) -> str:  # never print secrets
         return f"ProviderConfig(slug={self.slug!r}, base_url={self.base_url!r})"
@@ -240,7 +249,9 @@ def _load_providers(raw: Any, where: str, env: dict[str, str]) -> dict[str, Prov
         base = conf.pop("base_url", None)
         out[str(slug)] = ProviderConfig(
             slug=str(slug),
-            api_key=resolve_env_ref(str(key), f"{where}: key 'providers.{slug}.api_key'", env) if key else None,
+            api_key=resolve_env_ref(str(key), f"{where}: key 'providers.{slug}.api_key'", env)
+            if key
+            else None,
             base_url=str(base).rstrip("/") if base else None,
             options=conf,
         )
@@ -258,7 +269,11 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str
         raw = _read_yaml(Path(path))
         where = str(path)
     settings = Settings(source=where)
-    known = {s for s in SECTIONS if s} | {"providers", "catalog"} | {f.name for f in dataclasses.fields(CoreSettings)}
+    known = (
+        {s for s in SECTIONS if s}
+        | {"providers", "catalog"}
+        | {f.name for f in dataclasses.fields(CoreSettings)}
+    )
     for key in raw:
         if key not in known:
             raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -270,7 +285,9 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str
             names = {x.name for x in dataclasses.fields(SECTIONS[section])}
             for key in block:
                 if key not in names:
-                    raise ConfigError(f"{where}: unknown key '{section}.{key}' (known: {', '.join(sorted(names))})")
+                    raise ConfigError(
+                        f"{where}: unknown key '{section}.{key}' (known: {', '.join(sorted(names))})"
+                    )
         target = getattr(settings, section or "core")
         dotted = f"{section}.{f.name}" if section else f.name
         if f.name in block:
@@ -300,7 +317,9 @@ def _providers_from_env(settings: Settings, env: dict[str, str]) -> None:
 def _validate(settings: Settings, where: str) -> None:
     fmt = settings.images.default_response_format
     if fmt not in ("url", "b64_json"):
-        raise ConfigError(f"{where}: key 'images.default_response_format' must be 'url' or 'b64_json', not {fmt!r}")
+        raise ConfigError(
+            f"{where}: key 'images.default_response_format' must be 'url' or 'b64_json', not {fmt!r}"
+        )
     for section, f, typ in iter_fields():
         value = getattr(getattr(settings, section or "core"), f.name)
         if typ in (int, float) and value < 0:
@@ -317,10 +336,21 @@ def reference_table() -> str:
     for section, f, _ in iter_fields():
         if section != current:
             current = section
-            lines += ["", f"### {section or 'top level'}", "", "| YAML key | environment variable | default | meaning |"]
+            lines += [
+                "",
+                f"### {section or 'top level'}",
+                "",
+                "| YAML key | environment variable | default | meaning |",
+            ]
             lines.append("|---|---|---|---|")
         default = f.default
-        shown = "(none)" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+        shown = (
+            "(none)"
+            if default is None
+            else str(default).lower()
+            if isinstance(default, bool)
+            else str(default)
+        )
         key = f"{section}.{f.name}" if section else f.name
         lines.append(f"| `{key}` | `{env_name(section, f.name)}` | `{shown}` | {f.metadata['doc']} |")
     return "\n".join(lines).strip() + "\n"

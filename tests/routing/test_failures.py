@@ -54,8 +54,18 @@ def test_forced_errors(failure: str, code: str, status: int) -> None:
 
 @pytest.mark.parametrize(
     ("status", "failure"),
-    [(400, "invalid_request"), (401, "auth"), (403, "quota"), (404, "not_found"), (413, "payload_too_large"),
-     (429, "rate_limited"), (500, "server"), (502, "server"), (503, "overloaded"), (504, "timeout")],
+    [
+        (400, "invalid_request"),
+        (401, "auth"),
+        (403, "quota"),
+        (404, "not_found"),
+        (413, "payload_too_large"),
+        (429, "rate_limited"),
+        (500, "server"),
+        (502, "server"),
+        (503, "overloaded"),
+        (504, "timeout"),
+    ],
 )
 def test_status_defaults(status: int, failure: str) -> None:
     assert failure_for_status(status) == failure

@@ -12,7 +12,17 @@ from mediarouter.params.formats import OUTPUT_FORMATS
 from mediarouter.schemas.images import CLIENT_BOOKKEEPING, KNOWN_FIELDS, ImageRequest, InputImage, Mode
 from mediarouter.settings import Settings
 
-_STRING_FIELDS = ("size", "quality", "style", "background", "moderation", "input_fidelity", "user")
+_STRING_FIELDS = (
+    "size",
+    "aspect_ratio",
+    "resolution",
+    "quality",
+    "style",
+    "background",
+    "moderation",
+    "input_fidelity",
+    "user",
+)
 _FORMAT_ALIASES = {"jpg": "jpeg"}
 
 
@@ -28,20 +38,30 @@ async def read_image_request(request: Request, mode: Mode, settings: Settings) -
         images = []
         for name in ("image", "image[]"):
             for upload in files.get(name, []):
-                images.append(check_image(await upload.read(), "image", upload.filename, limits.max_image_bytes))
+                images.append(
+                    check_image(await upload.read(), "image", upload.filename, limits.max_image_bytes)
+                )
         for name in files:
             if name.startswith("image[") and name not in ("image[]",):
                 for upload in files[name]:
-                    images.append(check_image(await upload.read(), "image", upload.filename, limits.max_image_bytes))
+                    images.append(
+                        check_image(await upload.read(), "image", upload.filename, limits.max_image_bytes)
+                    )
         mask = None
         if files.get("mask"):
             upload = files["mask"][0]
             mask = check_image(await upload.read(), "mask", upload.filename, limits.max_image_bytes)
         return build_request(mode, dict(fields), images, mask, settings), len(body)
-    if content_type and not content_type.startswith("application/json") and not content_type.startswith("text/plain"):
+    if (
+        content_type
+        and not content_type.startswith("application/json")
+        and not content_type.startswith("text/plain")
+    ):
         raise GatewayError(
-            "INVALID_REQUEST", f"Unsupported Content-Type '{content_type}'; send application/json"
-            + (" or multipart/form-data" if mode == "edit" else ""), status=415
+            "INVALID_REQUEST",
+            f"Unsupported Content-Type '{content_type}'; send application/json"
+            + (" or multipart/form-data" if mode == "edit" else ""),
+            status=415,
         )
     fields = parse_json_object(body)
     images, mask = [], None
@@ -114,16 +134,22 @@ def build_request(
     if not isinstance(prompt, str) or not prompt.strip():
         raise invalid("'prompt' is required and must be a non-empty string", "prompt")
     if len(prompt) > settings.limits.max_prompt_chars:
-        raise invalid(f"'prompt' is {len(prompt)} characters; the limit is {settings.limits.max_prompt_chars}", "prompt")
+        raise invalid(
+            f"'prompt' is {len(prompt)} characters; the limit is {settings.limits.max_prompt_chars}", "prompt"
+        )
     if fields.get("stream") in (True, "true", "True", "1"):
-        raise invalid("Streaming is not supported for image requests; omit 'stream' or set it to false", "stream")
+        raise invalid(
+            "Streaming is not supported for image requests; omit 'stream' or set it to false", "stream"
+        )
     if mode == "edit" and not images:
         raise invalid("An edit needs at least one input image ('image' or 'image[]')", "image")
     if len(images) > settings.limits.max_input_images:
         raise invalid(f"At most {settings.limits.max_input_images} input images are accepted", "image")
     response_format = _str(fields, "response_format") or settings.images.default_response_format
     if response_format not in ("url", "b64_json"):
-        raise invalid(f"'response_format' must be 'url' or 'b64_json', got '{response_format}'", "response_format")
+        raise invalid(
+            f"'response_format' must be 'url' or 'b64_json', got '{response_format}'", "response_format"
+        )
     output_format = _str(fields, "output_format")
     if output_format is not None:
         output_format = _FORMAT_ALIASES.get(output_format.lower(), output_format.lower())

@@ -58,7 +58,12 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
         result = await _route(request, gw, canonical)
         upstream_ms = sum(a.latency_ms for a in result.attempts)
         rendered = await render_images(
-            canonical, result.output, gw.media, gw.signer, public_base(request, gw.settings), gw.settings.media.url_ttl_s
+            canonical,
+            result.output,
+            gw.media,
+            gw.signer,
+            public_base(request, gw.settings),
+            gw.settings.media.url_ttl_s,
         )
         executed = f"{result.offering.provider}/{result.offering.model_id}"
         metadata: dict[str, Any] = {
@@ -72,7 +77,10 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
             **result.notes,
         }
         if rendered.converted:
-            metadata["format_conversion"] = {"from": result.output.output_format, "to": rendered.output_format}
+            metadata["format_conversion"] = {
+                "from": result.output.output_format,
+                "to": rendered.output_format,
+            }
         body: dict[str, Any] = {
             "id": rid,
             "created": int(record.created_at),
@@ -110,7 +118,9 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
         gw.metrics.in_flight -= 1
     record.duration_ms = (time.perf_counter() - started) * 1000
     record.overhead_ms = _overhead(started, upstream_ms)
-    gw.metrics.request(endpoint, record.model or "", record.http_status, record.duration_ms, record.overhead_ms)
+    gw.metrics.request(
+        endpoint, record.model or "", record.http_status, record.duration_ms, record.overhead_ms
+    )
     gw.log.record(record)
     return response
 

@@ -41,8 +41,13 @@ def describe(model: ModelSpec, offerings: list[Any], provider_names: dict[str, s
                 "provider_name": provider_names.get(o.provider, o.provider),
                 "model_id": o.model_id,
                 "config_key": f"{o.provider}/{model.id}",
-                "price": {"per": o.price.per, "usd": o.price.usd, "input_per_million": o.price.input,
-                          "output_per_million": o.price.output, "variants": o.price.variants},
+                "price": {
+                    "per": o.price.per,
+                    "usd": o.price.usd,
+                    "input_per_million": o.price.input,
+                    "output_per_million": o.price.output,
+                    "variants": o.price.variants,
+                },
                 "price_source": o.source,
             }
             for o in offerings

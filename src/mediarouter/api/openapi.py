@@ -78,7 +78,10 @@ _IMAGES_RESPONSE = {
 
 def _errors(*statuses: int) -> dict[str, Any]:
     return {
-        str(s): {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        str(s): {
+            "description": "Error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
         for s in statuses
     }
 
@@ -104,8 +107,11 @@ def openapi_document() -> dict[str, Any]:
     list_schema = {"type": "object", "properties": {"object": {"type": "string"}, "data": {"type": "array"}}}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "mediarouter", "version": __version__,
-                 "description": "OpenAI-compatible gateway for image (and text) models across providers."},
+        "info": {
+            "title": "mediarouter",
+            "version": __version__,
+            "description": "OpenAI-compatible gateway for image (and text) models across providers.",
+        },
         "components": {
             "schemas": {"Error": _ERROR, "ImagesResponse": _IMAGES_RESPONSE},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -115,18 +121,26 @@ def openapi_document() -> dict[str, Any]:
             "/v1/images/generations": {
                 "post": {
                     "operationId": "createImage",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": generation_body}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": generation_body}},
+                    },
                     "responses": {**_ok({"$ref": "#/components/schemas/ImagesResponse"}), **image_errors},
                 }
             },
             "/v1/images/edits": {
                 "post": {
                     "operationId": "editImage",
-                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": edit_body}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"multipart/form-data": {"schema": edit_body}},
+                    },
                     "responses": {**_ok({"$ref": "#/components/schemas/ImagesResponse"}), **image_errors},
                 }
             },
-            "/v1/models": {"get": {"operationId": "listModels", "responses": {**_ok(list_schema), **_errors(401)}}},
+            "/v1/models": {
+                "get": {"operationId": "listModels", "responses": {**_ok(list_schema), **_errors(401)}}
+            },
             "/v1/models/{model_id}": {
                 "get": {
                     "operationId": "getModel",
@@ -142,9 +156,16 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listRequests",
                     "parameters": [
                         {"name": n, "in": "query", "schema": {"type": t}}
-                        for n, t in (("limit", "integer"), ("starting_after", "string"), ("ending_before", "string"),
-                                     ("created_after", "string"), ("created_before", "string"), ("key_id", "string"),
-                                     ("status", "string"), ("model", "string"))
+                        for n, t in (
+                            ("limit", "integer"),
+                            ("starting_after", "string"),
+                            ("ending_before", "string"),
+                            ("created_after", "string"),
+                            ("created_before", "string"),
+                            ("key_id", "string"),
+                            ("status", "string"),
+                            ("model", "string"),
+                        )
                     ],
                     "responses": {**_ok(list_schema), **_errors(400, 401, 403)},
                 }
@@ -152,12 +173,21 @@ def openapi_document() -> dict[str, Any]:
             "/v1/requests/{request_id}": {
                 "get": {
                     "operationId": "getRequest",
-                    "parameters": [{"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                     "responses": {**_ok({"type": "object"}), **_errors(401, 404)},
                 }
             },
-            "/health": {"get": {"operationId": "health", "security": [], "responses": _ok({"type": "object"})}},
-            "/metrics": {"get": {"operationId": "metrics", "security": [],
-                                 "responses": {"200": {"description": "Prometheus text format"}}}},
+            "/health": {
+                "get": {"operationId": "health", "security": [], "responses": _ok({"type": "object"})}
+            },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "security": [],
+                    "responses": {"200": {"description": "Prometheus text format"}},
+                }
+            },
         },
     }

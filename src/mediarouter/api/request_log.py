@@ -61,7 +61,13 @@ async def list_requests(request: Request) -> Response:
     gw = request.app.state.gw
     query = _query(request, None if key.is_admin else key.key_id)
     rows, has_more = await gw.log.list(query)
-    body = {"object": "list", "data": rows, "has_more": has_more, "next_page_url": None, "previous_page_url": None}
+    body = {
+        "object": "list",
+        "data": rows,
+        "has_more": has_more,
+        "next_page_url": None,
+        "previous_page_url": None,
+    }
     keep = {k: v for k, v in request.query_params.items() if k not in ("starting_after", "ending_before")}
     base = f"{public_base(request, gw.settings)}{request.url.path}?"
     if rows and has_more:
@@ -75,5 +81,7 @@ async def get_request(request: Request) -> Response:
     key = await authenticate(request)
     row = await request.app.state.gw.log.get(request.path_params["request_id"])
     if row is None or (not key.is_admin and row.get("key_id") != key.key_id):
-        raise GatewayError("NOT_FOUND", f"Request '{request.path_params['request_id']}' not found", "request_id")
+        raise GatewayError(
+            "NOT_FOUND", f"Request '{request.path_params['request_id']}' not found", "request_id"
+        )
     return json_response(row)

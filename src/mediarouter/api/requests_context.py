@@ -29,7 +29,9 @@ def public_base(request: Request, settings: Settings) -> str:
         return settings.core.public_base_url.rstrip("/")
     headers = request.headers
     proto = headers.get("x-forwarded-proto", "").split(",")[0].strip() or request.url.scheme
-    host = headers.get("x-forwarded-host", "").split(",")[0].strip() or headers.get("host") or request.url.netloc
+    host = (
+        headers.get("x-forwarded-host", "").split(",")[0].strip() or headers.get("host") or request.url.netloc
+    )
     return f"{proto}://{host}"
 
 

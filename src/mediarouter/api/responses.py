@@ -28,4 +28,6 @@ def error_response(err: GatewayError, headers: dict[str, str] | None = None) -> 
     merged = {"x-should-retry": "true" if err.should_retry else "false", **err.headers}
     if headers:
         merged.update(headers)
-    return Response(orjson.dumps(err.body()), status_code=err.http_status, headers=merged, media_type=JSON_TYPE)
+    return Response(
+        orjson.dumps(err.body()), status_code=err.http_status, headers=merged, media_type=JSON_TYPE
+    )

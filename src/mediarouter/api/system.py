@@ -15,7 +15,12 @@ from mediarouter.params.formats import MIME
 async def health(request: Request) -> Response:
     gw = request.app.state.gw
     return json_response(
-        {"status": "ok", "version": __version__, "sandbox": gw.sandbox, "providers": sorted(gw.router.providers)}
+        {
+            "status": "ok",
+            "version": __version__,
+            "sandbox": gw.sandbox,
+            "providers": sorted(gw.router.providers),
+        }
     )
 
 
@@ -33,8 +38,11 @@ async def media(request: Request) -> Response:
     if path is None:
         raise GatewayError("NOT_FOUND", "Media not found (it may have expired)", status=404)
     fmt = name.rsplit(".", 1)[-1]
-    return FileResponse(path, media_type=MIME.get(fmt, "application/octet-stream"),
-                        headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(
+        path,
+        media_type=MIME.get(fmt, "application/octet-stream"),
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
 
 
 async def openapi(request: Request) -> Response:

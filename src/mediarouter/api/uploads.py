@@ -62,14 +62,18 @@ def check_image(data: bytes, param: str, filename: str | None, max_bytes: int) -
 def decode_data_uri(value: str, param: str) -> bytes:
     header, comma, payload = value.partition(",")
     if not comma or ";base64" not in header:
-        raise invalid(f"'{param}' must be a base64 data URI (data:image/png;base64,...) or an http(s) URL", param)
+        raise invalid(
+            f"'{param}' must be a base64 data URI (data:image/png;base64,...) or an http(s) URL", param
+        )
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise invalid(f"'{param}' is not valid base64", param) from None
 
 
-async def form_fields(request: Request, max_files: int, max_part: int) -> tuple[dict[str, str], dict[str, list[UploadFile]]]:
+async def form_fields(
+    request: Request, max_files: int, max_part: int
+) -> tuple[dict[str, str], dict[str, list[UploadFile]]]:
     """Text fields and file parts of a multipart body (repeated names kept in order)."""
     try:
         form = await request.form(max_files=max_files, max_fields=200, max_part_size=max_part)

@@ -23,6 +23,7 @@ def cost_of(
     usage: dict[str, Any] | None,
     quality: str | None,
     size: str | None,
+    resolution: str | None = None,
 ) -> float:
     """Cost of delivered images: per image, per megapixel of each output, or per returned token."""
     if images <= 0:
@@ -33,7 +34,7 @@ def cost_of(
         tokens_in = usage.get("input_tokens") or usage.get("prompt_tokens") or 0
         tokens_out = usage.get("output_tokens") or usage.get("completion_tokens") or 0
         return round((tokens_in * price.input + tokens_out * price.output) / 1_000_000, 6)
-    each = unit_price(price, quality, size)
+    each = unit_price(price, quality, size, resolution)
     if price.per == "megapixel":
         mp = sum(math.ceil(w * h / 1_000_000) for w, h in pixels) if pixels else images
         return round(each * mp, 6)

@@ -13,13 +13,21 @@ def model_schema(model: ModelSpec) -> dict[str, Any]:
         "prompt": {"type": "string", "required": True},
         "n": {"type": "integer", "minimum": 1, "maximum": 10, "native_maximum": model.max_n, "default": 1},
         "response_format": {"type": "enum", "values": ["url", "b64_json"]},
-        "output_format": {"type": "enum", "values": list(OUTPUT_FORMATS), "native": list(model.output_formats)},
+        "output_format": {
+            "type": "enum",
+            "values": list(OUTPUT_FORMATS),
+            "native": list(model.output_formats),
+        },
         "output_compression": {"type": "integer", "minimum": 0, "maximum": 100},
         "user": {"type": "string"},
     }
     if model.sizes:
-        params["size"] = {"type": "enum", "values": list(model.sizes), "default": model.default_size,
-                          "also_accepts": "any WIDTHxHEIGHT or W:H, mapped to the closest supported size"}
+        params["size"] = {
+            "type": "enum",
+            "values": list(model.sizes),
+            "default": model.default_size,
+            "also_accepts": "any WIDTHxHEIGHT or W:H, mapped to the closest supported size",
+        }
     if model.aspect_ratios:
         params["aspect_ratio"] = {"type": "enum", "values": list(model.aspect_ratios)}
     if model.resolutions:

@@ -59,8 +59,10 @@ def _fail(status: int, data: Any) -> int:
     err = data.get("error", {}) if isinstance(data, dict) else {}
     print(f"error {status} {err.get('code')}: {err.get('message')}", file=sys.stderr)
     for attempt in err.get("attempts") or []:
-        print(f"  attempt {attempt['provider']}: {attempt['status']} {attempt.get('error_code')} {attempt.get('message')}",
-              file=sys.stderr)
+        print(
+            f"  attempt {attempt['provider']}: {attempt['status']} {attempt.get('error_code')} {attempt.get('message')}",
+            file=sys.stderr,
+        )
     return 1
 
 
@@ -89,7 +91,9 @@ async def _images(args: argparse.Namespace) -> int:
             fields[name] = getattr(args, name)
     if args.command == "generate":
         fields["prompt"] = args.prompt
-        status, data, took = await _call("POST", f"{base}/v1/images/generations", key, "generating", json=fields)
+        status, data, took = await _call(
+            "POST", f"{base}/v1/images/generations", key, "generating", json=fields
+        )
     else:
         *images, prompt = args.image
         if not images:
@@ -132,9 +136,11 @@ async def _list(args: argparse.Namespace) -> int:
     if status != 200:
         return _fail(status, data)
     for r in data["data"]:
-        print(f"{r['id']}  {r['created_at']}  {r['status']:16} {r.get('model') or '-':24} "
-              f"{r.get('provider') or '-':10} ${r.get('cost') or 0:.4f} {r.get('duration_ms', 0):.0f}ms "
-              f"{r.get('error_code') or ''}")
+        print(
+            f"{r['id']}  {r['created_at']}  {r['status']:16} {r.get('model') or '-':24} "
+            f"{r.get('provider') or '-':10} ${r.get('cost') or 0:.4f} {r.get('duration_ms', 0):.0f}ms "
+            f"{r.get('error_code') or ''}"
+        )
     return 0
 
 

@@ -10,7 +10,9 @@ from mediarouter.errors import ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mediarouter", description="OpenAI-compatible gateway for image models.")
+    parser = argparse.ArgumentParser(
+        prog="mediarouter", description="OpenAI-compatible gateway for image models."
+    )
     parser.add_argument("--version", action="version", version=f"mediarouter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -37,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
 
     def client(name: str, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
-        p.add_argument("--api-base", help="gateway URL (env MEDIAROUTER_API_BASE, default http://127.0.0.1:8080)")
+        p.add_argument(
+            "--api-base", help="gateway URL (env MEDIAROUTER_API_BASE, default http://127.0.0.1:8080)"
+        )
         p.add_argument("--api-key", help="gateway key (env MEDIAROUTER_API_KEY)")
         return p
 

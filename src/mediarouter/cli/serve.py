@@ -101,7 +101,10 @@ def sandbox(args: argparse.Namespace) -> int:
     sock = _socket(args.host, args.port)
     port = sock.getsockname()[1]
     app = build_standalone_app(settings.emulator, settings.core.admin_key)
-    print(f"mediarouter sandbox {__version__}: emulators at http://{args.host}:{port}/sandbox/<provider>/", flush=True)
+    print(
+        f"mediarouter sandbox {__version__}: emulators at http://{args.host}:{port}/sandbox/<provider>/",
+        flush=True,
+    )
     print(f"fault injection: http://{args.host}:{port}/sandbox/_faults", file=sys.stderr, flush=True)
     _run(app, sock)
     return 0

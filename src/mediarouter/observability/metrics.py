@@ -46,21 +46,54 @@ class Metrics:
 
     def render(self) -> str:
         out: list[str] = []
-        _counter(out, "mediarouter_requests_total", "Gateway requests by endpoint, model and HTTP status.",
-                 ("endpoint", "model", "status"), self.requests)
-        _histograms(out, "mediarouter_request_duration_ms", "End-to-end request latency in milliseconds.",
-                    ("endpoint", "model"), self.request_latency)
-        _histograms(out, "mediarouter_overhead_ms", "Time spent in the gateway itself, upstream time excluded.",
-                    ("endpoint",), {(k,): v for k, v in self.overhead.items()})
-        _counter(out, "mediarouter_attempts_total", "Provider attempts by provider, model and outcome.",
-                 ("provider", "model", "outcome"), self.attempts)
+        _counter(
+            out,
+            "mediarouter_requests_total",
+            "Gateway requests by endpoint, model and HTTP status.",
+            ("endpoint", "model", "status"),
+            self.requests,
+        )
+        _histograms(
+            out,
+            "mediarouter_request_duration_ms",
+            "End-to-end request latency in milliseconds.",
+            ("endpoint", "model"),
+            self.request_latency,
+        )
+        _histograms(
+            out,
+            "mediarouter_overhead_ms",
+            "Time spent in the gateway itself, upstream time excluded.",
+            ("endpoint",),
+            {(k,): v for k, v in self.overhead.items()},
+        )
+        _counter(
+            out,
+            "mediarouter_attempts_total",
+            "Provider attempts by provider, model and outcome.",
+            ("provider", "model", "outcome"),
+            self.attempts,
+        )
         failures = {k: v for k, v in self.attempts.items() if k[2] != "success"}
-        _counter(out, "mediarouter_attempt_failures_total", "Failed provider attempts by provider, model and failure.",
-                 ("provider", "model", "failure"), failures)
-        _histograms(out, "mediarouter_attempt_duration_ms", "Provider attempt latency in milliseconds.",
-                    ("provider", "model"), self.attempt_latency)
-        out += ["# HELP mediarouter_in_flight_requests Requests being served right now.",
-                "# TYPE mediarouter_in_flight_requests gauge", f"mediarouter_in_flight_requests {self.in_flight}"]
+        _counter(
+            out,
+            "mediarouter_attempt_failures_total",
+            "Failed provider attempts by provider, model and failure.",
+            ("provider", "model", "failure"),
+            failures,
+        )
+        _histograms(
+            out,
+            "mediarouter_attempt_duration_ms",
+            "Provider attempt latency in milliseconds.",
+            ("provider", "model"),
+            self.attempt_latency,
+        )
+        out += [
+            "# HELP mediarouter_in_flight_requests Requests being served right now.",
+            "# TYPE mediarouter_in_flight_requests gauge",
+            f"mediarouter_in_flight_requests {self.in_flight}",
+        ]
         return "\n".join(out) + "\n"
 
 
@@ -75,7 +108,9 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _counter(out: list[str], name: str, help_: str, names: tuple[str, ...], data: dict[tuple[str, ...], int]) -> None:
+def _counter(
+    out: list[str], name: str, help_: str, names: tuple[str, ...], data: dict[tuple[str, ...], int]
+) -> None:
     out += [f"# HELP {name} {help_}", f"# TYPE {name} counter"]
     out += [f"{name}{_labels(names, key)} {value}" for key, value in sorted(data.items())]
 

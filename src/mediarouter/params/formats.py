@@ -9,7 +9,13 @@ import io
 from PIL import Image, UnidentifiedImageError
 
 OUTPUT_FORMATS = ("png", "jpeg", "webp", "gif", "avif")
-MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif", "avif": "image/avif"}
+MIME = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "avif": "image/avif",
+}
 _PIL_TO_FORMAT = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif", "AVIF": "avif"}
 
 # Decompression-bomb guard: Pillow raises beyond this many pixels.

@@ -11,7 +11,15 @@ from typing import Any
 
 from mediarouter.catalog.models import ModelSpec
 from mediarouter.errors import invalid
-from mediarouter.params.sizes import choose_size, parse_size
+from mediarouter.params.sizes import (
+    Requested,
+    choose_aspect,
+    choose_resolution,
+    choose_size,
+    nominal_pixels,
+    normalize_resolution,
+    parse_size,
+)
 from mediarouter.schemas.images import ImageRequest
 
 # Canonical optional fields a model may or may not accept (checked against `ModelSpec.params`).
@@ -22,13 +30,15 @@ ENUM_PARAMS = ("quality", "style", "background", "moderation", "input_fidelity")
 class Resolved:
     size: str | None
     quality: str | None
+    aspect_ratio: str | None = None
+    resolution: str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_params(request: ImageRequest, model: ModelSpec) -> Resolved:
     _check_mode(request, model)
     notes: dict[str, Any] = {}
-    size = _resolve_size(request, model, notes)
+    size, aspect, resolution = _resolve_size(request, model, notes)
     quality = request.quality
     if quality and quality not in model.params.get("quality", ()) and quality in model.quality_aliases:
         notes["quality_mapping"] = {"requested": quality, "used": model.quality_aliases[quality]}
@@ -47,15 +57,19 @@ def resolve_params(request: ImageRequest, model: ModelSpec) -> Resolved:
             )
     if ignored:
         notes["ignored_params"] = ignored
-    return Resolved(size, quality if "quality" in model.params else None, notes)
+    return Resolved(size, quality if "quality" in model.params else None, aspect, resolution, notes)
 
 
 def _check_mode(request: ImageRequest, model: ModelSpec) -> None:
     if request.mode not in model.modes:
         supported = ", ".join("text-to-image" if m == "generate" else f"image-{m}" for m in model.modes)
         if request.mode == "edit":
-            raise invalid(f"Model '{model.id}' does not support image editing. Supported modes: {supported}", "model")
-        raise invalid(f"Model '{model.id}' does not support text-to-image. Supported modes: {supported}", "model")
+            raise invalid(
+                f"Model '{model.id}' does not support image editing. Supported modes: {supported}", "model"
+            )
+        raise invalid(
+            f"Model '{model.id}' does not support text-to-image. Supported modes: {supported}", "model"
+        )
     if request.mode == "edit":
         if len(request.images) > model.max_input_images:
             raise invalid(
@@ -66,11 +80,52 @@ def _check_mode(request: ImageRequest, model: ModelSpec) -> None:
             raise invalid(f"Model '{model.id}' does not support masks", "mask")
 
 
-def _resolve_size(request: ImageRequest, model: ModelSpec, notes: dict[str, Any]) -> str | None:
-    if request.size is None:
-        return model.default_size
-    wanted = parse_size(request.size)
-    chosen = choose_size(wanted, model.sizes, model.default_size)
-    if chosen != request.size:
-        notes["size_mapping"] = {"requested": request.size, "used": chosen}
-    return chosen
+def _requested(request: ImageRequest) -> Requested | None:
+    """`size` wins over `aspect_ratio` when both are given."""
+    if request.size is not None:
+        return parse_size(request.size)
+    if request.aspect_ratio is not None:
+        wanted = parse_size(request.aspect_ratio)
+        if wanted.width is not None:
+            raise invalid(
+                f"'aspect_ratio' must look like '16:9', got '{request.aspect_ratio}'", "aspect_ratio"
+            )
+        return wanted
+    return None
+
+
+def _resolve_size(
+    request: ImageRequest, model: ModelSpec, notes: dict[str, Any]
+) -> tuple[str | None, str | None, str | None]:
+    """(pixels, aspect ratio, resolution tier) for this model; what changed goes into `notes`."""
+    wanted = _requested(request)
+    if not model.aspect_ratios:
+        if wanted is None:
+            return model.default_size, None, None
+        chosen = choose_size(wanted, model.sizes, model.default_size)
+        asked = request.size or request.aspect_ratio
+        if chosen != asked:
+            notes["size_mapping"] = {"requested": asked, "used": chosen}
+        return chosen, None, None
+    aspect = choose_aspect(wanted or Requested(auto=True), model.aspect_ratios, model.default_size)
+    resolution = None
+    if request.resolution and request.size is None:
+        resolution = normalize_resolution(request.resolution, model.resolutions)
+        if resolution is None:
+            accepted = ", ".join(model.resolutions) or "none"
+            raise invalid(
+                f"Invalid resolution '{request.resolution}' for model '{model.id}'; accepted: {accepted}",
+                "resolution",
+            )
+    if resolution is None and wanted is not None:
+        resolution = choose_resolution(wanted, model.resolutions)
+    if resolution is None and model.resolutions:
+        resolution = "1K" if "1K" in model.resolutions else model.resolutions[0]
+    size = nominal_pixels(aspect, resolution)
+    if wanted is not None:
+        notes["size_mapping"] = {
+            "requested": request.size or request.aspect_ratio,
+            "aspect_ratio": aspect,
+            "resolution": resolution,
+        }
+    return size, aspect, resolution

@@ -83,3 +83,45 @@ def size_of(size: str | None) -> tuple[int, int] | None:
         return _dims(size)
     except ValueError:
         return None
+
+
+# Long-edge-equivalent of each resolution tier: a tier's area is edge x edge.
+RESOLUTION_EDGE = {"0.5K": 512, "1K": 1024, "2K": 2048, "4K": 4096}
+
+
+def _ratio_value(ratio: str) -> float:
+    a, b = ratio.split(":")
+    return float(a) / float(b)
+
+
+def choose_aspect(requested: Requested, ratios: tuple[str, ...], default: str | None) -> str:
+    """Closest supported aspect ratio (by log distance); `auto` kept where the model has it."""
+    concrete = [r for r in ratios if r != "auto"]
+    if requested.auto or requested.ratio is None:
+        return "auto" if "auto" in ratios else default or ("1:1" if "1:1" in concrete else concrete[0])
+    want = math.log(requested.ratio)
+    return min(concrete, key=lambda r: round(abs(math.log(_ratio_value(r)) - want), 6))
+
+
+def normalize_resolution(value: str, resolutions: tuple[str, ...]) -> str | None:
+    """'1k' -> '1K' when the model offers it."""
+    by_upper = {r.upper(): r for r in resolutions}
+    return by_upper.get(value.strip().upper())
+
+
+def choose_resolution(requested: Requested, resolutions: tuple[str, ...]) -> str | None:
+    """The tier whose area is closest to the requested pixels; None when no pixels were asked."""
+    tiers = [r for r in resolutions if r in RESOLUTION_EDGE]
+    if not tiers or not (requested.width and requested.height):
+        return None
+    area = requested.width * requested.height
+    return min(tiers, key=lambda r: abs(math.log(RESOLUTION_EDGE[r] ** 2 / area)))
+
+
+def nominal_pixels(ratio: str, resolution: str | None) -> str:
+    """Pixels a ratio and tier stand for (multiples of 16), for providers that take width/height."""
+    edge = RESOLUTION_EDGE.get(resolution or "1K", 1024)
+    r = _ratio_value(ratio) if ratio != "auto" else 1.0
+    width = round(edge * math.sqrt(r) / 16) * 16
+    height = round(edge / math.sqrt(r) / 16) * 16
+    return f"{width}x{height}"

@@ -68,7 +68,9 @@ class UpstreamResponse:
         try:
             return orjson.loads(self.body)
         except orjson.JSONDecodeError:
-            raise UpstreamError("malformed", f"response is not valid JSON (HTTP {self.status})", self.status) from None
+            raise UpstreamError(
+                "malformed", f"response is not valid JSON (HTTP {self.status})", self.status
+            ) from None
 
 
 @dataclass(slots=True)
@@ -112,8 +114,13 @@ class Call:
     offering: Offering
     base_url: str
     api_key: str
-    size: str | None  # the size chosen for this model (params/sizes.py), None = provider default
+    size: (
+        str | None
+    )  # pixels chosen for this model ("WxH" or "auto"; params/sizes.py), None = provider default
     quality: str | None = None
+    aspect_ratio: str | None = None  # for aspect-ratio models: the ratio chosen ("16:9")
+    resolution: str | None = None  # for tiered models: the tier chosen ("1K")
+    options: dict[str, Any] = field(default_factory=dict)  # provider config extras (project, location...)
     state: dict[str, Any] = field(default_factory=dict)  # job ids etc. carried between polls
 
 

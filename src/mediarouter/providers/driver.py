@@ -66,7 +66,12 @@ async def run_attempt(
 
 
 async def _fetch_urls(
-    adapter: ImageAdapter, call: Call, output: ProviderOutput, transport: Transport, deadline: float, policy: PollPolicy
+    adapter: ImageAdapter,
+    call: Call,
+    output: ProviderOutput,
+    transport: Transport,
+    deadline: float,
+    policy: PollPolicy,
 ) -> None:
     pending = [img for img in output.images if img.b64 is None and img.data is None and img.url]
     if not pending:
@@ -77,7 +82,9 @@ async def _fetch_urls(
             raise UpstreamError("malformed", f"image URL host is not one of {adapter.slug}'s media hosts")
     loop = asyncio.get_running_loop()
     timeout = max(0.001, min(policy.fetch_s, deadline - loop.time()))
-    results = await asyncio.gather(*(transport.fetch(adapter.slug, img.url or "", timeout) for img in pending))
+    results = await asyncio.gather(
+        *(transport.fetch(adapter.slug, img.url or "", timeout) for img in pending)
+    )
     for img, (data, content_type) in zip(pending, results, strict=True):
         img.data = data
         if content_type and content_type.startswith("image/"):

@@ -91,7 +91,9 @@ class OpenAIAdapter:
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise UpstreamError("malformed", "response has no 'data' list", response.status)
         images = [
-            GeneratedImage(b64=item.get("b64_json"), url=item.get("url"), revised_prompt=item.get("revised_prompt"))
+            GeneratedImage(
+                b64=item.get("b64_json"), url=item.get("url"), revised_prompt=item.get("revised_prompt")
+            )
             for item in body["data"]
             if isinstance(item, dict) and (item.get("b64_json") or item.get("url"))
         ]
@@ -117,4 +119,6 @@ class OpenAIAdapter:
         code = err.get("code") or err.get("type")
         failure = ERROR_CODES.get(str(code)) or failure_for_status(response.status)
         message = str(err.get("message") or f"HTTP {response.status}")
-        return UpstreamError(failure, message, response.status, str(code) if code else None, retry_after_s(response.headers))
+        return UpstreamError(
+            failure, message, response.status, str(code) if code else None, retry_after_s(response.headers)
+        )

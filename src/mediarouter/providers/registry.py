@@ -5,7 +5,9 @@ One spelling per provider everywhere. Adding a provider is one module plus one r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from mediarouter.providers.base import ImageAdapter
 from mediarouter.providers.openai import OpenAIAdapter
@@ -18,21 +20,56 @@ class ProviderInfo:
     base_url: str  # the real service
     sandbox_path: str  # appended to the gateway's own URL + /sandbox/<slug> in sandbox mode
     status_page: str
+    # Extra options in sandbox mode; "{sandbox}" in a string value is replaced by the gateway's
+    # own /sandbox/<slug> URL (e.g. a second host, or a token endpoint).
+    sandbox_options: dict[str, Any] = field(default_factory=dict)
 
 
 PROVIDERS: dict[str, ProviderInfo] = {
     p.slug: p
     for p in (
-        ProviderInfo("vertex", "Google Vertex AI", "https://aiplatform.googleapis.com", "", "https://status.cloud.google.com"),
-        ProviderInfo("gemini", "Google Gemini API", "https://generativelanguage.googleapis.com/v1beta", "/v1beta", "https://aistudio.google.com/status"),
+        ProviderInfo(
+            "vertex",
+            "Google Vertex AI",
+            "https://aiplatform.googleapis.com",
+            "",
+            "https://status.cloud.google.com",
+        ),
+        ProviderInfo(
+            "gemini",
+            "Google Gemini API",
+            "https://generativelanguage.googleapis.com/v1beta",
+            "/v1beta",
+            "https://aistudio.google.com/status",
+        ),
         ProviderInfo("openai", "OpenAI", "https://api.openai.com/v1", "/v1", "https://status.openai.com"),
-        ProviderInfo("replicate", "Replicate", "https://api.replicate.com/v1", "/v1", "https://replicatestatus.com"),
+        ProviderInfo(
+            "replicate", "Replicate", "https://api.replicate.com/v1", "/v1", "https://replicatestatus.com"
+        ),
         ProviderInfo("fal", "fal.ai", "https://queue.fal.run", "", "https://status.fal.ai"),
-        ProviderInfo("fireworks", "Fireworks AI", "https://api.fireworks.ai/inference/v1", "/inference/v1", "https://status.fireworks.ai"),
+        ProviderInfo(
+            "fireworks",
+            "Fireworks AI",
+            "https://api.fireworks.ai/inference/v1",
+            "/inference/v1",
+            "https://status.fireworks.ai",
+        ),
         ProviderInfo("runware", "Runware", "https://api.runware.ai/v1", "/v1", "https://status.runware.ai"),
         ProviderInfo("xai", "xAI", "https://api.x.ai/v1", "/v1", "https://status.x.ai"),
-        ProviderInfo("alibaba", "Alibaba Cloud DashScope", "https://dashscope-intl.aliyuncs.com/api/v1", "/api/v1", "https://status.alibabacloud.com"),
-        ProviderInfo("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", "/api/v1", "https://status.openrouter.ai"),
+        ProviderInfo(
+            "alibaba",
+            "Alibaba Cloud DashScope",
+            "https://dashscope-intl.aliyuncs.com/api/v1",
+            "/api/v1",
+            "https://status.alibabacloud.com",
+        ),
+        ProviderInfo(
+            "openrouter",
+            "OpenRouter",
+            "https://openrouter.ai/api/v1",
+            "/api/v1",
+            "https://status.openrouter.ai",
+        ),
     )
 }
 
@@ -41,6 +78,10 @@ BUILTIN_SLUGS = tuple(PROVIDERS)
 ADAPTERS: dict[str, ImageAdapter] = {
     "openai": OpenAIAdapter(),
 }
+
+# Providers whose secret is minted at run time (e.g. Vertex OAuth2 tokens from a service account):
+# slug -> factory(options, api_key) returning an async callable that yields a current secret.
+CREDENTIALS: dict[str, Callable[[dict[str, Any], str], Callable[[], Awaitable[str]]]] = {}
 
 # The key each emulator accepts in sandbox mode (emulators accept any non-empty key; this one is ours).
 SANDBOX_API_KEY = "sk-sandbox"

@@ -55,7 +55,12 @@ class Transport:
         timeout = aiohttp.ClientTimeout(total=max(timeout_s, 0.001), sock_connect=self._connect_timeout_s)
         try:
             async with self.session(provider).request(
-                request.method, request.url, data=data, headers=headers, timeout=timeout, allow_redirects=False
+                request.method,
+                request.url,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
             ) as resp:
                 body = await self._read(resp)
                 return UpstreamResponse(resp.status, resp.headers, body)
@@ -66,7 +71,9 @@ class Transport:
         except aiohttp.ServerDisconnectedError:
             raise UpstreamError("transport", "the connection was closed before a response arrived") from None
         except aiohttp.ClientPayloadError:
-            raise UpstreamError("transport", "the connection dropped while the response was being read") from None
+            raise UpstreamError(
+                "transport", "the connection dropped while the response was being read"
+            ) from None
         except aiohttp.ClientError as exc:
             raise UpstreamError("transport", f"{type(exc).__name__}: {exc}") from None
 
@@ -75,13 +82,17 @@ class Transport:
         response = await self.send(provider, UpstreamRequest("GET", url), timeout_s)
         if response.status != 200:
             failure = "transport" if response.status >= 500 else "malformed"
-            raise UpstreamError(failure, f"downloading the image failed with HTTP {response.status}", response.status)
+            raise UpstreamError(
+                failure, f"downloading the image failed with HTTP {response.status}", response.status
+            )
         return response.body, response.headers.get("Content-Type")
 
     async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
         length = resp.content_length
         if length is not None and length > self._max_body_bytes:
-            raise UpstreamError("malformed", f"response of {length} bytes exceeds the limit of {self._max_body_bytes}")
+            raise UpstreamError(
+                "malformed", f"response of {length} bytes exceeds the limit of {self._max_body_bytes}"
+            )
         if length is not None:
             return await resp.read()
         chunks: list[bytes] = []
@@ -89,7 +100,9 @@ class Transport:
         async for chunk in resp.content.iter_any():
             total += len(chunk)
             if total > self._max_body_bytes:
-                raise UpstreamError("malformed", f"response exceeds the limit of {self._max_body_bytes} bytes")
+                raise UpstreamError(
+                    "malformed", f"response exceeds the limit of {self._max_body_bytes} bytes"
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -98,7 +111,9 @@ def _form(parts: list[FormPart]) -> aiohttp.FormData:
     form = aiohttp.FormData(quote_fields=False)
     for part in parts:
         if isinstance(part.value, bytes):
-            form.add_field(part.name, part.value, filename=part.filename or part.name, content_type=part.content_type)
+            form.add_field(
+                part.name, part.value, filename=part.filename or part.name, content_type=part.content_type
+            )
         else:
             form.add_field(part.name, part.value)
     return form

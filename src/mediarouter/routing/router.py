@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from mediarouter.catalog.prices import cost_of
 from mediarouter.errors import GatewayError
 from mediarouter.observability.metrics import Metrics
 from mediarouter.params.formats import sniff, sniff_b64
-from mediarouter.params.requests import resolve_params
+from mediarouter.params.requests import Resolved, resolve_params
 from mediarouter.providers.base import Call, ImageAdapter, UpstreamError
 from mediarouter.providers.driver import PollPolicy, run_attempt
 from mediarouter.providers.transport import Transport
@@ -31,13 +32,23 @@ _KEY_ECHO = re.compile(r"(api[ _-]?key[^:]*:\s*)\S+", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class ProviderRuntime:
-    """A configured provider: its adapter and where/how to reach it (credentials stay here)."""
+    """A configured provider: its adapter and where/how to reach it (credentials stay here).
+
+    `credentials`, when set, is awaited before each attempt for a fresh secret (e.g. a Vertex
+    OAuth2 token minted from a service account and cached until expiry); otherwise `api_key`.
+    `options` are the provider's extra config keys (project, location, second base URL...).
+    """
 
     slug: str
     name: str
     adapter: ImageAdapter
     base_url: str
     api_key: str = field(repr=False)
+    options: dict[str, Any] = field(default_factory=dict)
+    credentials: Callable[[], Awaitable[str]] | None = field(default=None, repr=False)
+
+    async def secret(self) -> str:
+        return await self.credentials() if self.credentials is not None else self.api_key
 
 
 @dataclass
@@ -85,13 +96,18 @@ class Router:
         if model is not None:
             return model, None
         slug, _, rest = name.partition("/")
-        if rest and (slug in self.providers or any(o.provider == slug for m in self.catalog.models for o in m.offerings)):
+        if rest and (
+            slug in self.providers
+            or any(o.provider == slug for m in self.catalog.models for o in m.offerings)
+        ):
             model = self.catalog.get(rest)
             if model is not None:
                 if model.offering(slug) is None:
                     served = ", ".join(o.provider for o in model.offerings)
                     raise GatewayError(
-                        "MODEL_NOT_FOUND", f"Provider '{slug}' does not serve model '{model.id}' (served by: {served})", "model"
+                        "MODEL_NOT_FOUND",
+                        f"Provider '{slug}' does not serve model '{model.id}' (served by: {served})",
+                        "model",
                     )
                 return model, slug
         hint = self.catalog.suggest(rest or name)
@@ -128,10 +144,14 @@ class Router:
             while True:
                 started = time.perf_counter()
                 try:
-                    output = await self._attempt(runtime, request, model, offering, params.size, params.quality, deadline)
+                    output = await self._attempt(runtime, request, model, offering, params, deadline)
                 except UpstreamError as exc:
                     exc.message = self._redact(exc.message, runtime)
-                    verdict = "stop" if forced else classify_failure(exc, retries_left, self.limits.max_retry_after_s)
+                    verdict = (
+                        "stop"
+                        if forced
+                        else classify_failure(exc, retries_left, self.limits.max_retry_after_s)
+                    )
                     attempts.append(self._failed(runtime, offering, exc, started, verdict))
                     last = (runtime.slug, exc)
                     if forced or verdict == "stop":
@@ -142,12 +162,16 @@ class Router:
                         continue
                     break
                 except asyncio.CancelledError:
-                    attempts.append(Attempt(runtime.slug, offering.model_id, "cancelled", _ms(started), "CANCELLED"))
+                    attempts.append(
+                        Attempt(runtime.slug, offering.model_id, "cancelled", _ms(started), "CANCELLED")
+                    )
                     raise
-                cost = self._cost(offering, output, params.quality, params.size)
+                cost = self._cost(offering, output, params)
                 attempts.append(Attempt(runtime.slug, offering.model_id, "success", _ms(started), cost=cost))
                 self.metrics.attempt(runtime.slug, model.id, "success", _ms(started))
-                return RouteResult(output, model, offering, runtime.name, attempts, cost, params.size, params.notes)
+                return RouteResult(
+                    output, model, offering, runtime.name, attempts, cost, params.size, params.notes
+                )
             if loop.time() >= deadline:
                 break
         assert last is not None
@@ -164,15 +188,27 @@ class Router:
         request: ImageRequest,
         model: ModelSpec,
         offering: Offering,
-        size: str | None,
-        quality: str | None,
+        params: Resolved,
         deadline: float,
     ) -> ProviderOutput:
         loop = asyncio.get_running_loop()
         attempt_deadline = min(deadline, loop.time() + self.limits.attempt_s)
         chunks = _split(request.n, model.max_n)
+        secret = await runtime.secret()
         calls = [
-            Call(_with_n(request, n), model, offering, runtime.base_url, runtime.api_key, size, quality) for n in chunks
+            Call(
+                _with_n(request, n),
+                model,
+                offering,
+                runtime.base_url,
+                secret,
+                params.size,
+                params.quality,
+                params.aspect_ratio,
+                params.resolution,
+                options=runtime.options,
+            )
+            for n in chunks
         ]
         policy = self.limits.poll
         if len(calls) == 1:
@@ -189,11 +225,20 @@ class Router:
                         merged.usage[k] += v
         return merged
 
-    def _failed(self, runtime: ProviderRuntime, offering: Offering, exc: UpstreamError, started: float, verdict: str) -> Attempt:
+    def _failed(
+        self, runtime: ProviderRuntime, offering: Offering, exc: UpstreamError, started: float, verdict: str
+    ) -> Attempt:
         latency = _ms(started)
         self.metrics.attempt(runtime.slug, offering.model_id, exc.failure, latency)
         return Attempt(
-            runtime.slug, offering.model_id, "failed", latency, exc.failure.upper(), exc.status, exc.message, verdict
+            runtime.slug,
+            offering.model_id,
+            "failed",
+            latency,
+            exc.failure.upper(),
+            exc.status,
+            exc.message,
+            verdict,
         )
 
     @staticmethod
@@ -208,14 +253,17 @@ class Router:
         return _KEY_ECHO.sub(r"\1***", message)
 
     @staticmethod
-    def _cost(offering: Offering, output: ProviderOutput, quality: str | None, size: str | None) -> float:
+    def _cost(offering: Offering, output: ProviderOutput, params: Resolved) -> float:
         pixels: list[tuple[int, int]] = []
         if offering.price.per == "megapixel":
             for img in output.images:
                 found = sniff_b64(img.b64) if img.b64 else sniff(img.data) if img.data else None
                 if found:
                     pixels.append((found[1], found[2]))
-        return cost_of(offering.price, len(output.images), pixels, output.usage, quality, output.size or size)
+        size = output.size if output.size and output.size != "auto" else params.size
+        return cost_of(
+            offering.price, len(output.images), pixels, output.usage, params.quality, size, params.resolution
+        )
 
 
 def _split(n: int, max_n: int) -> list[int]:

@@ -18,6 +18,8 @@ KNOWN_FIELDS = frozenset(
         "prompt",
         "n",
         "size",
+        "aspect_ratio",
+        "resolution",
         "quality",
         "style",
         "background",
@@ -38,7 +40,9 @@ KNOWN_FIELDS = frozenset(
 )
 
 # Client bookkeeping some clients put in the body; never forwarded upstream.
-CLIENT_BOOKKEEPING = frozenset({"extra_headers", "drop_params", "extra_body", "api_base", "api_key", "metadata"})
+CLIENT_BOOKKEEPING = frozenset(
+    {"extra_headers", "drop_params", "extra_body", "api_base", "api_key", "metadata"}
+)
 
 
 @dataclass(slots=True)
@@ -57,6 +61,8 @@ class ImageRequest:
     prompt: str
     n: int = 1
     size: str | None = None
+    aspect_ratio: str | None = None
+    resolution: str | None = None
     quality: str | None = None
     style: str | None = None
     background: str | None = None

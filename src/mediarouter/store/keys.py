@@ -62,7 +62,9 @@ def split_key(key: str) -> tuple[str, str] | None:
 
 
 def _row(row: sqlite3.Row) -> KeyRecord:
-    return KeyRecord(row["key_id"], row["name"], row["role"], row["created_at"], row["revoked_at"], row["secret_hash"])
+    return KeyRecord(
+        row["key_id"], row["name"], row["role"], row["created_at"], row["revoked_at"], row["secret_hash"]
+    )
 
 
 class KeyStore:
@@ -101,7 +103,9 @@ class KeyStore:
 
     @staticmethod
     def _revoke(conn: sqlite3.Connection, key_id: str) -> bool:
-        cur = conn.execute("UPDATE keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (time.time(), key_id))
+        cur = conn.execute(
+            "UPDATE keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (time.time(), key_id)
+        )
         return cur.rowcount > 0
 
     async def revoke(self, key_id: str) -> bool:

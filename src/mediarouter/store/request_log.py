@@ -48,7 +48,9 @@ class RequestRecord:
 
 
 _COLUMNS = tuple(RequestRecord.__dataclass_fields__)
-_INSERT = f"INSERT OR REPLACE INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+_INSERT = (
+    f"INSERT OR REPLACE INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
 _JSON_COLUMNS = ("attempts", "image_sizes")
 
 
@@ -172,4 +174,6 @@ class RequestLog:
 
     async def prune(self, retention_s: float) -> int:
         cutoff = time.time() - retention_s
-        return await self.db.run(lambda conn: conn.execute("DELETE FROM requests WHERE created_at < ?", (cutoff,)).rowcount)
+        return await self.db.run(
+            lambda conn: conn.execute("DELETE FROM requests WHERE created_at < ?", (cutoff,)).rowcount
+        )
