@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 import uvicorn
 
@@ -29,6 +30,8 @@ FAST_ENV = {
     "MEDIAROUTER_TIMEOUTS_FETCH_S": "2",
     "MEDIAROUTER_LOG_FLUSH_INTERVAL_S": "0.01",
     "MEDIAROUTER_EMULATOR_HANG_S": "5",
+    "MEDIAROUTER_LIMITS_MAX_IMAGE_BYTES": "1000000",
+    "MEDIAROUTER_LIMITS_MAX_BODY_BYTES": "3000000",
 }
 
 
@@ -95,6 +98,12 @@ def faults(gateway: Server) -> Iterator[httpx.Client]:
     yield client
     client.delete("/sandbox/_faults")
     client.close()
+
+
+@pytest.fixture
+def sdk(gateway: Server) -> openai.OpenAI:
+    """The official OpenAI SDK pointed at the gateway (no retries, so each call is one request)."""
+    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.admin_key, max_retries=0, timeout=30)
 
 
 @pytest.fixture

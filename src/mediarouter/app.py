@@ -25,6 +25,8 @@ from mediarouter.observability.metrics import Metrics
 from mediarouter.providers.driver import PollPolicy
 from mediarouter.providers.registry import ADAPTERS, CREDENTIALS, PROVIDERS, SANDBOX_API_KEY
 from mediarouter.providers.transport import Transport
+from mediarouter.routing.health import BreakerPolicy, MemoryHealth
+from mediarouter.routing.policy import Policy, Rule, Weights
 from mediarouter.routing.router import ProviderRuntime, Router, RouterLimits
 from mediarouter.settings import Settings
 from mediarouter.store.database import Database
@@ -83,13 +85,35 @@ def build_gateway(settings: Settings) -> Gateway:
         settings.limits.max_connections_per_provider, t.connect_s, settings.limits.max_upstream_bytes
     )
     metrics = Metrics()
+    r = settings.routing
     limits = RouterLimits(
         attempt_s=t.attempt_s,
         request_s=t.request_s,
-        max_attempts=settings.routing.max_attempts,
+        max_attempts=r.max_attempts,
         poll=PollPolicy(t.poll_interval_s, t.poll_max_interval_s, t.fetch_s),
+        max_retry_after_s=r.max_retry_after_s,
+        hedge_after_ms=r.hedge_after_ms,
     )
-    router = Router(catalog, provider_runtimes(settings, catalog), transport, limits, metrics)
+    health = MemoryHealth(
+        BreakerPolicy(
+            r.breaker_window_s,
+            r.breaker_min_requests,
+            r.breaker_failure_rate,
+            r.breaker_cooldown_s,
+            r.breaker_half_open_probes,
+        )
+    )
+    rules = [
+        Rule(
+            x["match"],
+            x.get("policy", "priority"),
+            tuple(tuple(g) for g in x.get("groups", [])),
+            dict(x.get("weights", {})),
+        )
+        for x in settings.routing_rules
+    ]
+    policy = Policy(r.policy, rules, Weights(r.weight_price, r.weight_latency, r.weight_success), r.seed)
+    router = Router(catalog, provider_runtimes(settings, catalog), transport, limits, metrics, health, policy)
     db = Database(settings.data_dir / "mediarouter.db")
     return Gateway(
         settings=settings,

@@ -96,7 +96,25 @@ class LogSettings:
 
 @dataclass
 class RoutingSettings:
+    policy: str = _f(
+        "balanced", "Default policy: balanced, priority, cheapest or fastest (per-model `rules` in YAML)."
+    )
+    weight_price: float = _f(1.0, "Balanced policy: weight of the estimated price.")
+    weight_latency: float = _f(1.0, "Balanced policy: weight of the observed latency (EWMA).")
+    weight_success: float = _f(2.0, "Balanced policy: weight of the recent failure rate.")
     max_attempts: int = _f(4, "Most provider attempts for one routed request.")
+    max_retry_after_s: float = _f(
+        2.0, "A 429/503 with a Retry-After up to this is retried once on the same provider."
+    )
+    hedge_after_ms: int = _f(
+        0, "Start a second provider if the first has not answered in this time (0: off)."
+    )
+    breaker_window_s: float = _f(60.0, "Rolling window of the health statistics and the circuit breaker.")
+    breaker_min_requests: int = _f(5, "Attempts needed in the window before the breaker may open.")
+    breaker_failure_rate: float = _f(0.5, "Failure rate in the window that opens the breaker.")
+    breaker_cooldown_s: float = _f(30.0, "How long an open breaker keeps a provider out before a probe.")
+    breaker_half_open_probes: int = _f(1, "Concurrent probe attempts allowed through a half-open breaker.")
+    seed: int | None = _f(None, "Seed for the weighted random choices (set it for repeatable routing).")
 
 
 @dataclass
@@ -152,6 +170,7 @@ class Settings:
     emulator: EmulatorSettings = field(default_factory=EmulatorSettings)
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     catalog: dict[str, Any] = field(default_factory=dict)
+    routing_rules: list[dict[str, Any]] = field(default_factory=list)
     source: str = "<defaults>"
 
     @property
@@ -277,6 +296,11 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str
     for key in raw:
         if key not in known:
             raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+    routing_block = raw.get("routing")
+    if isinstance(routing_block, dict) and "rules" in routing_block:
+        routing_block = dict(routing_block)
+        settings.routing_rules = _routing_rules(routing_block.pop("rules"), where)
+        raw = {**raw, "routing": routing_block}
     for section, f, typ in iter_fields():
         block = raw if not section else raw.get(section) or {}
         if not isinstance(block, dict):
@@ -302,6 +326,24 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str
     return settings
 
 
+def _routing_rules(raw: Any, where: str) -> list[dict[str, Any]]:
+    """`routing.rules`: [{match: "flux*", policy: priority, groups: [[fal], [replicate, runware]], weights: {...}}]."""
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: key 'routing.rules' must be a list")
+    for i, rule in enumerate(raw):
+        key = f"routing.rules[{i}]"
+        if not isinstance(rule, dict) or not isinstance(rule.get("match"), str):
+            raise ConfigError(f"{where}: key '{key}' needs a string 'match' (a model glob such as 'flux*')")
+        if rule.get("policy", "priority") not in ("balanced", "priority", "cheapest", "fastest"):
+            raise ConfigError(f"{where}: key '{key}.policy' must be balanced, priority, cheapest or fastest")
+        groups = rule.get("groups", [])
+        if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
+            raise ConfigError(f"{where}: key '{key}.groups' must be a list of lists of provider slugs")
+        if not isinstance(rule.get("weights", {}), dict):
+            raise ConfigError(f"{where}: key '{key}.weights' must map provider slugs to numbers")
+    return raw
+
+
 def _providers_from_env(settings: Settings, env: dict[str, str]) -> None:
     """`MEDIAROUTER_PROVIDERS_<SLUG>_API_KEY` / `_BASE_URL` for built-in slugs."""
     from mediarouter.providers.registry import BUILTIN_SLUGS
@@ -315,6 +357,8 @@ def _providers_from_env(settings: Settings, env: dict[str, str]) -> None:
 
 
 def _validate(settings: Settings, where: str) -> None:
+    if settings.routing.policy not in ("balanced", "priority", "cheapest", "fastest"):
+        raise ConfigError(f"{where}: key 'routing.policy' must be balanced, priority, cheapest or fastest")
     fmt = settings.images.default_response_format
     if fmt not in ("url", "b64_json"):
         raise ConfigError(

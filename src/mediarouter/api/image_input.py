@@ -131,7 +131,10 @@ def build_request(
     if not isinstance(model, str) or not model.strip():
         raise invalid("'model' is required (a model id such as 'gpt-image-1.5')", "model")
     prompt = fields.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
+    scale_factor = _int(fields, "scale_factor", 1, 16)
+    if prompt is None and mode == "edit" and scale_factor is not None:
+        prompt = ""  # upscalers take a scale factor instead of a prompt
+    elif not isinstance(prompt, str) or not prompt.strip():
         raise invalid("'prompt' is required and must be a non-empty string", "prompt")
     if len(prompt) > settings.limits.max_prompt_chars:
         raise invalid(
@@ -162,6 +165,7 @@ def build_request(
         n=_int(fields, "n", 1, settings.limits.max_n) or 1,
         output_format=output_format,
         output_compression=_int(fields, "output_compression", 0, 100),
+        scale_factor=scale_factor,
         response_format=response_format,
         images=images,
         mask=mask,

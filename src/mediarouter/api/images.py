@@ -55,7 +55,7 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
         record.model, record.user = canonical.model, canonical.user
         if gw.settings.log.store_prompts:
             record.prompt = canonical.prompt
-        result = await _route(request, gw, canonical)
+        result = await _route(request, gw, canonical, record)
         upstream_ms = sum(a.latency_ms for a in result.attempts)
         rendered = await render_images(
             canonical,
@@ -125,9 +125,10 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
     return response
 
 
-async def _route(request: Request, gw: Any, canonical: Any) -> RouteResult:
+async def _route(request: Request, gw: Any, canonical: Any, record: RequestRecord) -> RouteResult:
     """Run the router, cancelling its attempts if the client goes away first."""
-    task = asyncio.ensure_future(gw.router.run_image(canonical))
+    attempts: list[Any] = []
+    task = asyncio.ensure_future(gw.router.run_image(canonical, attempts))
     watcher = asyncio.ensure_future(wait_for_disconnect(request))
     try:
         await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
@@ -140,7 +141,9 @@ async def _route(request: Request, gw: Any, canonical: Any) -> RouteResult:
         await task
     except (asyncio.CancelledError, GatewayError):
         pass
-    raise GatewayError("CANCELLED", "The client closed the connection; in-flight attempts were cancelled")
+    err = GatewayError("CANCELLED", "The client closed the connection; in-flight attempts were cancelled")
+    err.extra["attempts"] = [a.public() for a in attempts]
+    raise err
 
 
 def _fail(record: RequestRecord, err: GatewayError, rid: str) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mediarouter.api import images, keys, models, request_log, system
+from mediarouter.api import images, keys, models, providers, request_log, system
 
 # OpenAI-compatible endpoints, served under every prefix so a mis-set api_base still works.
 _COMPAT = [
@@ -17,6 +17,7 @@ _COMPAT = [
 COMPAT_PREFIXES = ("/v1", "/openai/v1", "")
 
 _NATIVE = [
+    ("/v1/providers", providers.list_providers, ["GET"]),
     ("/v1/requests", request_log.list_requests, ["GET"]),
     ("/v1/requests/{request_id}", request_log.get_request, ["GET"]),
     ("/v1/keys", keys.list_keys, ["GET"]),

@@ -39,3 +39,35 @@ def cost_of(
         mp = sum(math.ceil(w * h / 1_000_000) for w, h in pixels) if pixels else images
         return round(each * mp, 6)
     return round(each * images, 6)
+
+
+# Typical image output tokens for a 1024x1024 image by quality (GPT Image's published table);
+# other token-billed models produce about 1290 tokens per image (Gemini).
+TYPICAL_OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
+GEMINI_IMAGE_TOKENS = 1290
+TYPICAL_INPUT_TOKENS = 50
+
+
+def estimate_per_image(price: Price, quality: str | None, size: str | None, resolution: str | None) -> float:
+    """Expected USD for one image before calling anyone: used to rank providers and for dry runs."""
+    pixels = _pixels(size)
+    if price.per == "token":
+        if quality in TYPICAL_OUTPUT_TOKENS:
+            tokens = TYPICAL_OUTPUT_TOKENS[quality] * (pixels / 1_048_576 if pixels else 1.0)
+        else:
+            tokens = GEMINI_IMAGE_TOKENS
+        return round((TYPICAL_INPUT_TOKENS * price.input + tokens * price.output) / 1_000_000, 6)
+    each = unit_price(price, quality, size, resolution)
+    if price.per == "megapixel":
+        return round(each * max(1, math.ceil((pixels or 1_048_576) / 1_000_000)), 6)
+    return each
+
+
+def _pixels(size: str | None) -> int | None:
+    if not size or "x" not in size:
+        return None
+    try:
+        w, h = size.lower().split("x")
+        return int(w) * int(h)
+    except ValueError:
+        return None

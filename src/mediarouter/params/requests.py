@@ -24,6 +24,7 @@ from mediarouter.schemas.images import ImageRequest
 
 # Canonical optional fields a model may or may not accept (checked against `ModelSpec.params`).
 ENUM_PARAMS = ("quality", "style", "background", "moderation", "input_fidelity")
+NUMERIC_PARAMS = ("scale_factor",)  # validated with the mode, not as enums
 
 
 @dataclass
@@ -46,6 +47,8 @@ def resolve_params(request: ImageRequest, model: ModelSpec) -> Resolved:
     ignored: list[str] = []
     for name in ENUM_PARAMS:
         value = quality if name == "quality" else getattr(request, name)
+        if name in NUMERIC_PARAMS:
+            continue
         if value is None:
             continue
         accepted = model.params.get(name)
@@ -61,8 +64,26 @@ def resolve_params(request: ImageRequest, model: ModelSpec) -> Resolved:
 
 
 def _check_mode(request: ImageRequest, model: ModelSpec) -> None:
+    """Also turns an edit sent to an upscaler into mode `upscale` (before any attempt runs)."""
+    if request.mode == "edit" and "edit" not in model.modes and "upscale" in model.modes:
+        request.mode = "upscale"
+        accepted = model.params.get("scale_factor", ())
+        request.scale_factor = request.scale_factor or (int(accepted[0]) if accepted else 2)
+        if accepted and str(request.scale_factor) not in accepted:
+            raise invalid(
+                f"Model '{model.id}' upscales by {' or '.join(accepted)}, not {request.scale_factor}",
+                "scale_factor",
+            )
+        if len(request.images) != 1:
+            raise invalid(
+                f"Model '{model.id}' upscales exactly one image; got {len(request.images)}", "image"
+            )
+        return
     if request.mode not in model.modes:
-        supported = ", ".join("text-to-image" if m == "generate" else f"image-{m}" for m in model.modes)
+        supported = ", ".join(
+            {"generate": "text-to-image", "edit": "image-edit", "upscale": "image-upscale"}[m]
+            for m in model.modes
+        )
         if request.mode == "edit":
             raise invalid(
                 f"Model '{model.id}' does not support image editing. Supported modes: {supported}", "model"

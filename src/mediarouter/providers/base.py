@@ -122,6 +122,9 @@ class Call:
     resolution: str | None = None  # for tiered models: the tier chosen ("1K")
     options: dict[str, Any] = field(default_factory=dict)  # provider config extras (project, location...)
     state: dict[str, Any] = field(default_factory=dict)  # job ids etc. carried between polls
+    # Seconds left in this attempt when `build` runs (set by the driver), so that a server-side
+    # wait (e.g. Replicate's `Prefer: wait=N`) can end before the attempt does; None = unknown.
+    time_left_s: float | None = None
 
 
 class ImageAdapter(Protocol):

@@ -38,6 +38,7 @@ async def run_attempt(
     adapter: ImageAdapter, call: Call, transport: Transport, deadline: float, policy: PollPolicy
 ) -> ProviderOutput:
     loop = asyncio.get_running_loop()
+    call.time_left_s = deadline - loop.time()
     request = adapter.build(call)
     delay = policy.first_s
     polled = False

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mediarouter.providers.base import ImageAdapter
+from mediarouter.providers.fal import FalAdapter
+from mediarouter.providers.fireworks import FireworksAdapter
 from mediarouter.providers.openai import OpenAIAdapter
+from mediarouter.providers.replicate import ReplicateAdapter
+from mediarouter.providers.runware import RunwareAdapter
+from mediarouter.providers.xai import XAIAdapter
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,14 @@ PROVIDERS: dict[str, ProviderInfo] = {
         ProviderInfo(
             "replicate", "Replicate", "https://api.replicate.com/v1", "/v1", "https://replicatestatus.com"
         ),
-        ProviderInfo("fal", "fal.ai", "https://queue.fal.run", "", "https://status.fal.ai"),
+        ProviderInfo(
+            "fal",
+            "fal.ai",
+            "https://queue.fal.run",
+            "/queue",
+            "https://status.fal.ai",
+            sandbox_options={"run_url": "{sandbox}/run"},
+        ),
         ProviderInfo(
             "fireworks",
             "Fireworks AI",
@@ -77,6 +89,11 @@ BUILTIN_SLUGS = tuple(PROVIDERS)
 
 ADAPTERS: dict[str, ImageAdapter] = {
     "openai": OpenAIAdapter(),
+    "replicate": ReplicateAdapter(),
+    "fal": FalAdapter(),
+    "fireworks": FireworksAdapter(),
+    "runware": RunwareAdapter(),
+    "xai": XAIAdapter(),
 }
 
 # Providers whose secret is minted at run time (e.g. Vertex OAuth2 tokens from a service account):

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mediarouter.catalog.models import Catalog, ModelSpec, Offering
-from mediarouter.catalog.prices import cost_of
+from mediarouter.catalog.prices import cost_of, estimate_per_image
 from mediarouter.errors import GatewayError
 from mediarouter.observability.metrics import Metrics
 from mediarouter.params.formats import sniff, sniff_b64
 from mediarouter.params.requests import Resolved, resolve_params
-from mediarouter.providers.base import Call, ImageAdapter, UpstreamError
+from mediarouter.providers.base import Call, ImageAdapter
 from mediarouter.providers.driver import PollPolicy, run_attempt
 from mediarouter.providers.transport import Transport
-from mediarouter.routing.failures import classify_failure, describe, final_error
+from mediarouter.routing.failover import FailoverLoop, LoopLimits
+from mediarouter.routing.health import HealthStore
+from mediarouter.routing.policy import Candidate, Policy, parse_preferences
 from mediarouter.schemas.images import Attempt, ImageRequest, ProviderOutput
 
 CLIENT_PREFIXES = ("mediarouter/", "lumenfall/")
@@ -70,6 +71,7 @@ class RouterLimits:
     max_attempts: int
     poll: PollPolicy
     max_retry_after_s: float = 2.0
+    hedge_after_ms: float = 0.0
 
 
 class Router:
@@ -80,12 +82,16 @@ class Router:
         transport: Transport,
         limits: RouterLimits,
         metrics: Metrics,
+        health: HealthStore,
+        policy: Policy,
     ) -> None:
         self.catalog = catalog
         self.providers = providers
         self.transport = transport
         self.limits = limits
         self.metrics = metrics
+        self.health = health
+        self.policy = policy
 
     def resolve_model(self, name: str) -> tuple[ModelSpec, str | None]:
         """The model and the forced provider slug (`vertex/gemini-3-pro-image`), if any."""
@@ -130,57 +136,68 @@ class Router:
             )
         return offerings
 
-    async def run_image(self, request: ImageRequest) -> RouteResult:
+    async def plan(self, request: ImageRequest) -> tuple[ModelSpec, str | None, Resolved, list[Candidate]]:
+        """Resolve the model, check the request against it, and order the providers to try."""
         model, forced = self.resolve_model(request.model)
         params = resolve_params(request, model)
         offerings = self.candidates(model, forced)
+        prefs = parse_preferences(request.extra.pop("provider", None))
+        candidates = [
+            Candidate(
+                o,
+                estimate_per_image(o.price, params.quality, params.size, params.resolution),
+                await self.health.snapshot(o.provider, o.model_id),
+            )
+            for o in offerings
+        ]
+        ordered = candidates if forced else self.policy.order(model, candidates, prefs)
+        if not ordered:
+            raise GatewayError(
+                "INVALID_REQUEST",
+                f"No provider of '{model.id}' is left after the 'provider' preferences "
+                f"(serving: {', '.join(o.provider for o in offerings)})",
+                "provider",
+            )
+        return model, forced, params, ordered
+
+    async def run_image(self, request: ImageRequest, attempts: list[Attempt] | None = None) -> RouteResult:
+        """Route one image request; `attempts` (when given) is filled even if the call is cancelled."""
+        hedge_ms = request.extra.pop("hedge_after_ms", None)
+        model, forced, params, ordered = await self.plan(request)
+        attempts = attempts if attempts is not None else []
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.limits.request_s
-        attempts: list[Attempt] = []
-        last: tuple[str, UpstreamError] | None = None
-        for offering in offerings[: self.limits.max_attempts]:
-            runtime = self.providers[offering.provider]
-            retries_left = 1
-            while True:
-                started = time.perf_counter()
-                try:
-                    output = await self._attempt(runtime, request, model, offering, params, deadline)
-                except UpstreamError as exc:
-                    exc.message = self._redact(exc.message, runtime)
-                    verdict = (
-                        "stop"
-                        if forced
-                        else classify_failure(exc, retries_left, self.limits.max_retry_after_s)
-                    )
-                    attempts.append(self._failed(runtime, offering, exc, started, verdict))
-                    last = (runtime.slug, exc)
-                    if forced or verdict == "stop":
-                        raise self._with_attempts(final_error(runtime.slug, exc), attempts) from None
-                    if verdict == "retry":
-                        retries_left -= 1
-                        await asyncio.sleep(min(exc.retry_after or 0.0, max(0.0, deadline - loop.time())))
-                        continue
-                    break
-                except asyncio.CancelledError:
-                    attempts.append(
-                        Attempt(runtime.slug, offering.model_id, "cancelled", _ms(started), "CANCELLED")
-                    )
-                    raise
-                cost = self._cost(offering, output, params)
-                attempts.append(Attempt(runtime.slug, offering.model_id, "success", _ms(started), cost=cost))
-                self.metrics.attempt(runtime.slug, model.id, "success", _ms(started))
-                return RouteResult(
-                    output, model, offering, runtime.name, attempts, cost, params.size, params.notes
-                )
-            if loop.time() >= deadline:
-                break
-        assert last is not None
-        slug, exc = last
-        err = GatewayError(
-            "ALL_PROVIDERS_EXHAUSTED",
-            f"All {len(attempts)} attempt(s) failed; last: {describe(slug, exc)}",
+        hedge_s = (_hedge_ms(hedge_ms) if hedge_ms is not None else self.limits.hedge_after_ms) / 1000
+        limits = LoopLimits(
+            deadline=loop.time() + self.limits.request_s,
+            max_attempts=self.limits.max_attempts,
+            max_retry_after_s=self.limits.max_retry_after_s,
+            hedge_after_s=0.0 if forced else hedge_s,
         )
-        raise self._with_attempts(err, attempts)
+
+        async def run(candidate: Candidate) -> ProviderOutput:
+            runtime = self.providers[candidate.offering.provider]
+            return await self._attempt(runtime, request, model, candidate.offering, params, limits.deadline)
+
+        def on_attempt(attempt: Attempt) -> None:
+            self.metrics.attempt(
+                attempt.provider, model.id, (attempt.error_code or attempt.status).lower(), attempt.latency_ms
+            )
+
+        failover = FailoverLoop(
+            run,
+            lambda c, output: self._cost(c.offering, output, params),
+            self.health,
+            limits,
+            attempts,
+            forced is not None,
+            on_attempt,
+            lambda message, slug: self._redact(message, self.providers[slug]),
+        )
+        outcome = await failover.execute(ordered)
+        offering = outcome.candidate.offering
+        total = round(sum(a.cost for a in attempts), 6)
+        name = self.providers[offering.provider].name
+        return RouteResult(outcome.output, model, offering, name, attempts, total, params.size, params.notes)
 
     async def _attempt(
         self,
@@ -225,27 +242,6 @@ class Router:
                         merged.usage[k] += v
         return merged
 
-    def _failed(
-        self, runtime: ProviderRuntime, offering: Offering, exc: UpstreamError, started: float, verdict: str
-    ) -> Attempt:
-        latency = _ms(started)
-        self.metrics.attempt(runtime.slug, offering.model_id, exc.failure, latency)
-        return Attempt(
-            runtime.slug,
-            offering.model_id,
-            "failed",
-            latency,
-            exc.failure.upper(),
-            exc.status,
-            exc.message,
-            verdict,
-        )
-
-    @staticmethod
-    def _with_attempts(err: GatewayError, attempts: list[Attempt]) -> GatewayError:
-        err.extra["attempts"] = [a.public() for a in attempts]
-        return err
-
     @staticmethod
     def _redact(message: str, runtime: ProviderRuntime) -> str:
         if runtime.api_key and runtime.api_key in message:
@@ -279,5 +275,9 @@ def _with_n(request: ImageRequest, n: int) -> ImageRequest:
     return replace(request, n=n)
 
 
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
+def _hedge_ms(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise GatewayError(
+            "INVALID_REQUEST", "'hedge_after_ms' must be a non-negative number", "hedge_after_ms"
+        )
+    return float(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Mode = Literal["generate", "edit"]
+Mode = Literal["generate", "edit", "upscale"]
 
 # Fields the gateway itself understands; everything else is `extra` (passed on per the model's rules).
 KNOWN_FIELDS = frozenset(
@@ -36,6 +36,7 @@ KNOWN_FIELDS = frozenset(
         "mask",
         "stream",
         "partial_images",
+        "scale_factor",
     }
 )
 
@@ -70,6 +71,7 @@ class ImageRequest:
     output_compression: int | None = None
     moderation: str | None = None
     input_fidelity: str | None = None
+    scale_factor: int | None = None  # upscale models (an edit request to an upscaler)
     response_format: str = "url"
     user: str | None = None
     images: list[InputImage] = field(default_factory=list)

@@ -1,0 +1,231 @@
+"""Alibaba Cloud Model Studio (DashScope): two APIs, chosen by the catalog row's `options.api`.
+
+* `text2image` (wan2.x): an async task. `POST /services/aigc/text2image/image-synthesis` with
+  `X-DashScope-Async: enable` answers a `task_id`; `GET /tasks/{id}` is polled until SUCCEEDED
+  (image URLs in `output.results[]`) or FAILED/CANCELED/UNKNOWN; `POST /tasks/{id}/cancel` stops it.
+* `multimodal` (qwen-image, qwen-image-edit): one synchronous call to
+  `/services/aigc/multimodal-generation/generation` with a chat-shaped `input.messages`; edits put
+  the input images (data URIs) before the text. Image URLs come back in `choices[0].message.content`.
+
+Sizes are written `W*H` (asterisk). Errors are `{"request_id", "code", "message"}`, sometimes in a
+200 body; `ERROR_CODES` translates them. To support another DashScope API, add a builder and a
+parser pair and a name in `APIS`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from mediarouter.providers.base import (
+    Call,
+    Done,
+    Poll,
+    UpstreamError,
+    UpstreamRequest,
+    UpstreamResponse,
+    failure_for_status,
+    retry_after_s,
+)
+from mediarouter.schemas.images import GeneratedImage, ProviderOutput
+
+APIS = ("text2image", "multimodal")
+TEXT2IMAGE_PATH = "/services/aigc/text2image/image-synthesis"
+MULTIMODAL_PATH = "/services/aigc/multimodal-generation/generation"
+
+# DashScope `code` -> gateway failure; a prefix match covers the dotted variants
+# (`Throttling.RateQuota`, `AccessDenied.Unpurchased`, `InternalError.Algo`...).
+ERROR_CODES: dict[str, str] = {
+    "DataInspectionFailed": "content_policy",
+    "InvalidParameter": "invalid_request",
+    "BadRequest": "invalid_request",
+    "InvalidURL": "invalid_request",
+    "InvalidApiKey": "auth",
+    "Throttling": "rate_limited",
+    "Arrearage": "quota",
+    "AccessDenied": "quota",
+    "ModelNotFound": "not_found",
+    "RequestTimeOut": "timeout",
+    "InternalError": "server",
+}
+
+# Task states: still running (poll again), or finished.
+RUNNING_STATES = frozenset({"PENDING", "RUNNING"})
+FINISHED_FAILED = frozenset({"FAILED", "CANCELED", "UNKNOWN"})
+
+# Canonical `extra` fields DashScope understands, and where each goes: (field, place per API).
+# Anything else in `extra` is not sent.
+EXTRA_FIELDS: dict[str, dict[str, str]] = {
+    "negative_prompt": {"text2image": "input", "multimodal": "parameters"},
+    "seed": {"text2image": "parameters", "multimodal": "parameters"},
+    "prompt_extend": {"text2image": "parameters", "multimodal": "parameters"},
+}
+
+
+def classify_code(code: str | None, status: int) -> str:
+    """The failure for a DashScope error code, falling back to the HTTP status."""
+    if code:
+        family = code.split(".")[0]
+        if code in ERROR_CODES or family in ERROR_CODES:
+            return ERROR_CODES.get(code) or ERROR_CODES[family]
+    return failure_for_status(status) if status >= 400 else "server"
+
+
+def dashscope_size(size: str | None) -> str | None:
+    """`1024x1024` -> `1024*1024`; None/`auto` -> None (the model's default)."""
+    if not size or size == "auto":
+        return None
+    return size.lower().replace("x", "*")
+
+
+def _api(call: Call) -> str:
+    api = call.offering.options.get("api", "text2image")
+    if api not in APIS:
+        raise UpstreamError("invalid_request", f"unknown DashScope api {api!r} in the catalog; known: {APIS}")
+    return str(api)
+
+
+def _headers(call: Call, asynchronous: bool = False) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {call.api_key}"}
+    if asynchronous:
+        headers["X-DashScope-Async"] = "enable"
+    return headers
+
+
+def _extras(call: Call, api: str, place: str) -> dict[str, Any]:
+    return {
+        name: call.request.extra[name]
+        for name, places in EXTRA_FIELDS.items()
+        if places.get(api) == place and call.request.extra.get(name) is not None
+    }
+
+
+def _parameters(call: Call, api: str) -> dict[str, Any]:
+    params: dict[str, Any] = {"n": call.request.n, "watermark": False}
+    size = dashscope_size(call.size)
+    if size:
+        params["size"] = size
+    params.update(_extras(call, api, "parameters"))
+    return params
+
+
+def build_text2image(call: Call) -> dict[str, Any]:
+    return {
+        "model": call.offering.model_id,
+        "input": {"prompt": call.request.prompt, **_extras(call, "text2image", "input")},
+        "parameters": _parameters(call, "text2image"),
+    }
+
+
+def build_multimodal(call: Call) -> dict[str, Any]:
+    content: list[dict[str, str]] = [
+        {"image": f"data:{img.mime};base64,{base64.b64encode(img.data).decode()}"}
+        for img in call.request.images
+    ]
+    content.append({"text": call.request.prompt})
+    return {
+        "model": call.offering.model_id,
+        "input": {"messages": [{"role": "user", "content": content}]},
+        "parameters": _parameters(call, "multimodal"),
+    }
+
+
+def _error_from(body: dict[str, Any], status: int, retry_after: float | None = None) -> UpstreamError:
+    code = body.get("code")
+    code = str(code) if code else None
+    message = str(body.get("message") or code or f"HTTP {status}")
+    return UpstreamError(classify_code(code, status), message, status, code, retry_after)
+
+
+def _error_body(response: UpstreamResponse) -> dict[str, Any]:
+    """The error object of a failed answer; a body that is not JSON (a proxy's HTML page) counts as empty."""
+    try:
+        body = response.json()
+    except UpstreamError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def parse_task(call: Call, body: dict[str, Any], status: int) -> Done | Poll:
+    """A task answer (the submit reply, or a poll): Poll while it runs, Done or an error when it ends."""
+    output = body.get("output")
+    if not isinstance(output, dict) or not output.get("task_status"):
+        raise UpstreamError("malformed", "task answer has no output.task_status", status)
+    state, task_id = str(output["task_status"]), output.get("task_id") or call.state.get("task_id")
+    if state in RUNNING_STATES:
+        if not task_id:
+            raise UpstreamError("malformed", "task answer has no task_id", status)
+        poll = UpstreamRequest("GET", f"{call.base_url}/tasks/{task_id}", _headers(call))
+        return Poll(poll, state={"task_id": task_id})
+    if state in FINISHED_FAILED:
+        code = output.get("code")
+        failure = "content_policy" if code == "DataInspectionFailed" else "job_failed"
+        message = str(output.get("message") or f"task {task_id} ended {state}")
+        raise UpstreamError(failure, message, status, str(code) if code else state)
+    if state != "SUCCEEDED":
+        raise UpstreamError("malformed", f"unknown task_status {state!r}", status)
+    results = output.get("results")
+    if not isinstance(results, list):
+        raise UpstreamError("malformed", "a SUCCEEDED task has no output.results list", status)
+    urls = [r["url"] for r in results if isinstance(r, dict) and isinstance(r.get("url"), str) and r["url"]]
+    if not urls:
+        refused = [r for r in results if isinstance(r, dict) and r.get("code")]
+        if refused:
+            raise _error_from(refused[0], status)  # every item failed: say why the first one did
+        raise UpstreamError("no_image", "the task succeeded without an image", status)
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
+    size = call.size if call.size and call.size != "auto" else None
+    return Done(ProviderOutput([GeneratedImage(url=u) for u in urls], usage, size))
+
+
+def parse_multimodal(call: Call, body: dict[str, Any], status: int) -> Done:
+    output = body.get("output")
+    choices = output.get("choices") if isinstance(output, dict) else None
+    if not isinstance(choices, list):
+        raise UpstreamError("malformed", "response has no output.choices list", status)
+    urls: list[str] = []
+    for choice in choices:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            urls += [p["image"] for p in content if isinstance(p, dict) and isinstance(p.get("image"), str)]
+    if not urls:
+        raise UpstreamError("no_image", "the response contained no image", status)
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
+    size = None
+    if usage and isinstance(usage.get("width"), int) and isinstance(usage.get("height"), int):
+        size = f"{usage['width']}x{usage['height']}"
+    return Done(ProviderOutput([GeneratedImage(url=u) for u in urls], usage, size or call.size))
+
+
+class AlibabaAdapter:
+    slug = "alibaba"
+    name = "Alibaba Cloud DashScope"
+    media_hosts = ("aliyuncs.com",)  # dashscope-result-*.oss-*.aliyuncs.com
+
+    def build(self, call: Call) -> UpstreamRequest:
+        if _api(call) == "text2image":
+            url = f"{call.base_url}{TEXT2IMAGE_PATH}"
+            return UpstreamRequest(
+                "POST", url, _headers(call, asynchronous=True), json=build_text2image(call)
+            )
+        url = f"{call.base_url}{MULTIMODAL_PATH}"
+        return UpstreamRequest("POST", url, _headers(call), json=build_multimodal(call))
+
+    def parse(self, call: Call, response: UpstreamResponse) -> Done | Poll:
+        if response.status >= 400:
+            raise _error_from(_error_body(response), response.status, retry_after_s(response.headers))
+        body = response.json()
+        if not isinstance(body, dict):
+            raise UpstreamError("malformed", "response is not a JSON object", response.status)
+        if body.get("code") and "output" not in body:  # DashScope can put an error in a 200 body
+            raise _error_from(body, response.status, retry_after_s(response.headers))
+        if _api(call) == "text2image":
+            return parse_task(call, body, response.status)
+        return parse_multimodal(call, body, response.status)
+
+    def cancel(self, call: Call) -> UpstreamRequest | None:
+        task_id = call.state.get("task_id")
+        if not task_id:
+            return None
+        return UpstreamRequest("POST", f"{call.base_url}/tasks/{task_id}/cancel", _headers(call))
