@@ -165,7 +165,7 @@ def create_app(settings: Settings) -> Starlette:
 
     mounts = list(routes())
     if gw.sandbox:
-        mounts.append(Mount("/sandbox", app=_sandbox_app(settings)))
+        mounts.append(Mount("/sandbox", app=_sandbox_app(settings, gw.keys)))
     app = Starlette(
         routes=mounts,
         lifespan=lifespan,
@@ -179,13 +179,13 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-def _sandbox_app(settings: Settings) -> Starlette:
+def _sandbox_app(settings: Settings, keys: KeyStore) -> Starlette:
     from mediarouter.sandbox.app import build_sandbox_app
     from mediarouter.sandbox.faults import FaultBook
     from mediarouter.sandbox.images import ImageRenderer
 
     async def authorize_admin(request: Request) -> None:
-        await require_admin(request)
+        await require_admin(request, keys)
 
     return build_sandbox_app(
         FaultBook(), ImageRenderer(settings.emulator.image_cache), settings.emulator, authorize_admin

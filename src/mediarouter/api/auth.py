@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from mediarouter.errors import forbidden, unauthenticated
-from mediarouter.store.keys import KeyRecord
+from mediarouter.store.keys import KeyRecord, KeyStore
 
 _PLACEHOLDERS = {"none", "null", "undefined", ""}
 
@@ -22,6 +22,11 @@ def bearer(request: Request) -> str | None:
 
 async def authenticate(request: Request) -> KeyRecord:
     """The caller's key record; 401 for missing, malformed, placeholder or revoked keys."""
+    return await authenticate_with(request, request.app.state.gw.keys)
+
+
+async def authenticate_with(request: Request, keys: KeyStore) -> KeyRecord:
+    """As `authenticate`, for sub-applications (the sandbox) that hold the key store themselves."""
     cached = request.scope.get("mediarouter.key")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -32,15 +37,15 @@ async def authenticate(request: Request) -> KeyRecord:
         raise unauthenticated(
             f"Invalid API key '{key}': the client sent a placeholder, not a key (is MEDIAROUTER_API_KEY set?)"
         )
-    record = await request.app.state.gw.keys.verify(key)
+    record = await keys.verify(key)
     if record is None:
         raise unauthenticated("Invalid API key")
     request.scope["mediarouter.key"] = record
     return record
 
 
-async def require_admin(request: Request) -> KeyRecord:
-    record = await authenticate(request)
+async def require_admin(request: Request, keys: KeyStore | None = None) -> KeyRecord:
+    record = await (authenticate(request) if keys is None else authenticate_with(request, keys))
     if not record.is_admin:
         raise forbidden("This endpoint needs an admin key")
     return record
