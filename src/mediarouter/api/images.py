@@ -41,6 +41,7 @@ async def variations(request: Request) -> Response:
 
 
 async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
+    """Authenticate, then serve; whatever happens after authentication is logged."""
     gw = request.app.state.gw
     started = time.perf_counter()
     key = await authenticate(request)
@@ -48,80 +49,84 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
     record = RequestRecord(
         rid, time.time(), endpoint, "rejected", 0, key_id=key.key_id, trace_id=trace_id(request)
     )
-    upstream_ms = 0.0
     gw.metrics.in_flight += 1
     try:
-        canonical, record.request_size_bytes = await read_image_request(request, mode, gw.settings)
-        record.model, record.user = canonical.model, canonical.user
-        if gw.settings.log.store_prompts:
-            record.prompt = canonical.prompt
-        result = await _route(request, gw, canonical, record)
-        upstream_ms = sum(a.latency_ms for a in result.attempts)
-        rendered = await render_images(
-            canonical,
-            result.output,
-            gw.media,
-            gw.signer,
-            public_base(request, gw.settings),
-            gw.settings.media.url_ttl_s,
-        )
-        executed = f"{result.offering.provider}/{result.offering.model_id}"
-        metadata: dict[str, Any] = {
-            "model": result.model.id,
-            "executed_model": executed,
-            "provider": result.offering.provider,
-            "provider_name": result.provider_name,
-            "cost": result.cost,
-            "cost_currency": "USD",
-            "attempts": [a.public() for a in result.attempts],
-            **result.notes,
-        }
-        if rendered.converted:
-            metadata["format_conversion"] = {
-                "from": result.output.output_format,
-                "to": rendered.output_format,
-            }
-        body: dict[str, Any] = {
-            "id": rid,
-            "created": int(record.created_at),
-            "data": rendered.data,
-            "size": rendered.size,
-            "output_format": rendered.output_format,
-        }
-        if result.output.usage:
-            body["usage"] = result.output.usage
-        body.update({k: v for k, v in result.output.echo.items() if k not in body})
-        body["metadata"] = metadata
-        overhead = _overhead(started, upstream_ms)
-        headers = {
-            "X-MediaRouter-Request-Id": rid,
-            "X-MediaRouter-Provider": result.offering.provider,
-            "X-MediaRouter-Model": executed,
-            "X-MediaRouter-Cost": f"{result.cost:.6f}",
-            "X-MediaRouter-Attempts": str(len(result.attempts)),
-            "X-MediaRouter-Overhead-Ms": f"{overhead:.2f}",
-        }
-        response = json_response(body, headers=headers)
-        record.status, record.http_status = "completed", 200
-        record.executed_model, record.provider, record.cost = executed, result.offering.provider, result.cost
-        record.attempts = metadata["attempts"]
-        record.image_count, record.image_sizes = len(rendered.data), rendered.sizes
-        record.response_size_bytes = len(response.body)
+        response = await _serve(request, gw, mode, record, started)
     except GatewayError as err:
         response = _fail(record, err, rid)
-        upstream_ms = sum(a.get("latency_ms", 0.0) for a in record.attempts)
     except Exception:
         log.exception("internal error in request %s", rid)
         err = GatewayError("INTERNAL_ERROR", f"Internal error; quote request id {rid} when reporting it")
         response = _fail(record, err, rid)
     finally:
         gw.metrics.in_flight -= 1
+    upstream_ms = sum(a.get("latency_ms", 0.0) for a in record.attempts if a.get("status") != "cancelled")
     record.duration_ms = (time.perf_counter() - started) * 1000
     record.overhead_ms = _overhead(started, upstream_ms)
     gw.metrics.request(
         endpoint, record.model or "", record.http_status, record.duration_ms, record.overhead_ms
     )
     gw.log.record(record)
+    return response
+
+
+async def _serve(request: Request, gw: Any, mode: Mode, record: RequestRecord, started: float) -> Response:
+    canonical, record.request_size_bytes = await read_image_request(request, mode, gw.settings)
+    record.model, record.user = canonical.model, canonical.user
+    if gw.settings.log.store_prompts:
+        record.prompt = canonical.prompt
+    if request.query_params.get("dryRun", "").lower() in ("1", "true", "yes"):
+        estimate = await gw.router.estimate(canonical)
+        record.status, record.http_status, record.provider = "completed", 200, estimate["provider"]
+        return json_response(estimate, headers={"X-MediaRouter-Request-Id": record.id})
+    result = await _route(request, gw, canonical, record)
+    record.attempts = [a.public() for a in result.attempts]
+    rendered = await render_images(
+        canonical,
+        result.output,
+        gw.media,
+        gw.signer,
+        public_base(request, gw.settings),
+        gw.settings.media.url_ttl_s,
+    )
+    executed = f"{result.offering.provider}/{result.offering.model_id}"
+    metadata: dict[str, Any] = {
+        "model": result.model.id,
+        "executed_model": executed,
+        "provider": result.offering.provider,
+        "provider_name": result.provider_name,
+        "cost": result.cost,
+        "cost_currency": "USD",
+        "attempts": record.attempts,
+        **result.notes,
+    }
+    if rendered.converted:
+        metadata["format_conversion"] = {"from": result.output.output_format, "to": rendered.output_format}
+    body: dict[str, Any] = {
+        "id": record.id,
+        "created": int(record.created_at),
+        "data": rendered.data,
+        "size": rendered.size,
+        "output_format": rendered.output_format,
+    }
+    if result.output.usage:
+        body["usage"] = result.output.usage
+    body.update({k: v for k, v in result.output.echo.items() if k not in body})
+    body["metadata"] = metadata
+    upstream_ms = sum(a.latency_ms for a in result.attempts if a.status != "cancelled")
+    headers = {
+        "X-MediaRouter-Request-Id": record.id,
+        "X-MediaRouter-Provider": result.offering.provider,
+        "X-MediaRouter-Model": executed,
+        "X-MediaRouter-Cost": f"{result.cost:.6f}",
+        "X-MediaRouter-Attempts": str(len(result.attempts)),
+        "X-MediaRouter-Overhead-Ms": f"{_overhead(started, upstream_ms):.2f}",
+    }
+    response = json_response(body, headers=headers)
+    record.status, record.http_status = "completed", 200
+    record.executed_model, record.provider, record.cost = executed, result.offering.provider, result.cost
+    record.image_count, record.image_sizes = len(rendered.data), rendered.sizes
+    record.response_size_bytes = len(response.body)
     return response
 
 

@@ -8,6 +8,7 @@ and is recorded as an `Attempt` whatever its outcome.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from mediarouter.errors import GatewayError
 from mediarouter.observability.metrics import Metrics
 from mediarouter.params.formats import sniff, sniff_b64
 from mediarouter.params.requests import Resolved, resolve_params
+from mediarouter.params.sizes import size_of
 from mediarouter.providers.base import Call, ImageAdapter
 from mediarouter.providers.driver import PollPolicy, run_attempt
 from mediarouter.providers.transport import Transport
@@ -159,6 +161,44 @@ class Router:
                 "provider",
             )
         return model, forced, params, ordered
+
+    async def estimate(self, request: ImageRequest) -> dict[str, Any]:
+        """A dry run: validate, pick the provider the router would try first, price it; call nobody."""
+        request.extra.pop("hedge_after_ms", None)
+        model, _, params, ordered = await self.plan(request)
+        first = ordered[0].offering
+        price = first.price
+        unit = estimate_per_image(price, params.quality, params.size, params.resolution)
+        if price.per == "megapixel":
+            pixels = size_of(params.size) or (1024, 1024)
+            metric, per_image = "megapixel", max(1, math.ceil(pixels[0] * pixels[1] / 1_000_000))
+            unit_usd = unit / per_image
+        else:
+            metric, per_image, unit_usd = ("image", 1, unit)
+        quantity = per_image * request.n
+        total_micros = round(unit_usd * quantity * 1_000_000)
+        component: dict[str, Any] = {
+            "type": "output",
+            "metric": metric,
+            "quantity": quantity,
+            "billable_quantity": quantity,
+            "unit_price": round(unit_usd, 6),
+            "total_cost": total_micros,
+        }
+        if price.per == "token":
+            component["note"] = "token-billed: estimated from typical image token counts"
+        return {
+            "estimated": True,
+            "model": model.id,
+            "provider": first.provider,
+            "executed_model": f"{first.provider}/{first.model_id}",
+            "total_cost_micros": total_micros,
+            "total_cost": round(total_micros / 1_000_000, 6),
+            "currency": "USD",
+            "components": [component],
+            "size": params.size,
+            **params.notes,
+        }
 
     async def run_image(self, request: ImageRequest, attempts: list[Attempt] | None = None) -> RouteResult:
         """Route one image request; `attempts` (when given) is filled even if the call is cancelled."""
