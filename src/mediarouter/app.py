@@ -29,7 +29,7 @@ from mediarouter.routing.health import BreakerPolicy, MemoryHealth
 from mediarouter.routing.policy import Policy, Rule, Weights
 from mediarouter.routing.router import ProviderRuntime, Router, RouterLimits
 from mediarouter.settings import Settings
-from mediarouter.store.database import Database
+from mediarouter.store.database import Database, open_database
 from mediarouter.store.keys import KeyStore
 from mediarouter.store.request_log import RequestLog
 
@@ -114,7 +114,7 @@ def build_gateway(settings: Settings) -> Gateway:
     ]
     policy = Policy(r.policy, rules, Weights(r.weight_price, r.weight_latency, r.weight_success), r.seed)
     router = Router(catalog, provider_runtimes(settings, catalog), transport, limits, metrics, health, policy)
-    db = Database(settings.data_dir / "mediarouter.db")
+    db = open_database(settings.core.database_url, settings.data_dir)
     return Gateway(
         settings=settings,
         sandbox=settings.sandbox_mode,

@@ -39,6 +39,12 @@ class CoreSettings:
     public_base_url: str | None = _f(
         None, "Base URL used for every URL the gateway hands out; default: from the request (X-Forwarded-*)."
     )
+    database_url: str | None = _f(
+        None, "postgresql://user@host/db for PostgreSQL; default: SQLite in data_dir."
+    )
+    redis_url: str | None = _f(
+        None, "redis://host:6379/0 to share limits, budgets and provider health; default: memory."
+    )
 
 
 @dataclass
@@ -90,7 +96,9 @@ class MediaSettings:
 class LogSettings:
     retention_days: float = _f(30.0, "Request-log rows older than this are pruned.")
     store_prompts: bool = _f(False, "Keep prompts in the request log.")
-    flush_interval_s: float = _f(0.05, "How often buffered request-log rows are written.")
+    flush_interval_s: float = _f(
+        1.0, "Pause before retrying a failed request-log write (rows are written at once)."
+    )
     prune_interval_s: float = _f(3600.0, "How often old request-log rows are pruned.")
 
 
@@ -357,6 +365,11 @@ def _providers_from_env(settings: Settings, env: dict[str, str]) -> None:
 
 
 def _validate(settings: Settings, where: str) -> None:
+    url = settings.core.database_url
+    if url and not url.startswith(("postgres://", "postgresql://", "sqlite:///")):
+        raise ConfigError(f"{where}: key 'database_url' must start with postgresql:// or sqlite:///")
+    if settings.core.redis_url and not settings.core.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{where}: key 'redis_url' must start with redis://, rediss:// or unix://")
     if settings.routing.policy not in ("balanced", "priority", "cheapest", "fastest"):
         raise ConfigError(f"{where}: key 'routing.policy' must be balanced, priority, cheapest or fastest")
     fmt = settings.images.default_response_format

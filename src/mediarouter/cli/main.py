@@ -33,9 +33,21 @@ def _parser() -> argparse.ArgumentParser:
     create = keys_sub.add_parser("create", help="create a key; prints it alone on the last line")
     create.add_argument("--name", required=True)
     create.add_argument("--admin", action="store_true", help="admin role (default: user)")
+    update = keys_sub.add_parser("update", help="change a key's limits (0 clears one)")
+    update.add_argument("key_id")
+    for p in (create, update):
+        p.add_argument("--rpm", type=int, help="requests per minute")
+        p.add_argument("--max-concurrency", type=int, help="concurrent requests")
+        p.add_argument("--budget", type=float, help="spend budget in USD")
+        p.add_argument("--budget-period", choices=("day", "month", "total"), default=None)
     keys_sub.add_parser("list", help="list keys")
     revoke = keys_sub.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("--config", help="YAML configuration file")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply pending schema migrations")
 
     def client(name: str, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
@@ -81,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             from mediarouter.cli.keys import keys
 
             return keys(args)
+        if args.command == "db":
+            from mediarouter.cli.keys import db_upgrade
+
+            return db_upgrade(args)
         from mediarouter.cli.client import run_client
 
         return run_client(args)

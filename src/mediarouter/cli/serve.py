@@ -7,6 +7,7 @@ aiohttp client it is the cheapest ASGI stack here at concurrency 1 and on large 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import socket
 import sys
@@ -42,21 +43,24 @@ def _run(app: object, sock: socket.socket, settings: Settings | None = None) -> 
 
 def _bootstrap_key(settings: Settings) -> str | None:
     """First start with no key and no MEDIAROUTER_ADMIN_KEY: create an admin key and show it once."""
-    from mediarouter.store.database import Database
+    from mediarouter.store.database import open_database
     from mediarouter.store.keys import KeyStore
 
     if settings.core.admin_key:
         return None
-    db = Database(settings.data_dir / "mediarouter.db")
-    db.open_sync()
-    try:
-        store = KeyStore(db, None)
-        if store.list_sync():
-            return None
-        _, secret = store.create_sync("admin (created at first start)", "admin")
-        return secret
-    finally:
-        db.run_sync(lambda conn: conn.close())
+
+    async def bootstrap() -> str | None:
+        db = open_database(settings.core.database_url, settings.data_dir)
+        await db.open()
+        try:
+            store = KeyStore(db, None)
+            if await store.count():
+                return None
+            return (await store.create("admin (created at first start)", "admin"))[1]
+        finally:
+            await db.close()
+
+    return asyncio.run(bootstrap())
 
 
 def serve(args: argparse.Namespace) -> int:

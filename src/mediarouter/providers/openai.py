@@ -34,8 +34,9 @@ ERROR_CODES: dict[str, str] = {
     "model_not_found": "not_found",
 }
 
-# Canonical field -> sent when the model's catalog lists the parameter.
+# Canonical field -> sent when the model's catalog lists the parameter (edits take no `moderation`).
 CATALOG_PARAMS = ("quality", "style", "background", "moderation", "input_fidelity")
+EDIT_EXCLUDED = frozenset({"moderation", "style"})
 
 
 def _is_dalle(model_id: str) -> bool:
@@ -48,6 +49,8 @@ def _fields(call: Call) -> dict[str, Any]:
     if call.size:
         body["size"] = call.size
     for name in CATALOG_PARAMS:
+        if req.mode != "generate" and name in EDIT_EXCLUDED:
+            continue
         value = call.quality if name == "quality" else getattr(req, name)
         if value is not None and name in call.model.params:
             body[name] = value

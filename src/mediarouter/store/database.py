@@ -1,19 +1,20 @@
-"""SQLite behind one worker thread: the event loop never blocks on disk.
+"""One data-access seam, two engines: SQLite (embedded default) and PostgreSQL (`database_url`).
 
-All statements run on a single dedicated thread that owns the connection, so SQLite needs no
-locking of its own and writes are serialised. Migrations are a numbered list applied at open.
+Stores write portable SQL with `?` placeholders; the PostgreSQL backend numbers them (`$1`...).
+SQLite runs on one dedicated thread that owns the connection, so the event loop never blocks on
+disk; PostgreSQL uses an asyncpg pool. Migrations are one numbered list, applied at open (or by
+`mediarouter db upgrade`) inside a lock so several instances can start together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any, Protocol
 
 MIGRATIONS: list[str] = [
     """
@@ -22,12 +23,12 @@ MIGRATIONS: list[str] = [
         name TEXT NOT NULL,
         role TEXT NOT NULL,
         secret_hash TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        revoked_at REAL
+        created_at DOUBLE PRECISION NOT NULL,
+        revoked_at DOUBLE PRECISION
     );
     CREATE TABLE IF NOT EXISTS requests (
         id TEXT PRIMARY KEY,
-        created_at REAL NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
         key_id TEXT,
         endpoint TEXT NOT NULL,
         model TEXT,
@@ -38,12 +39,12 @@ MIGRATIONS: list[str] = [
         error_code TEXT,
         error_message TEXT,
         attempts TEXT,
-        duration_ms REAL,
-        overhead_ms REAL,
-        cost REAL,
+        duration_ms DOUBLE PRECISION,
+        overhead_ms DOUBLE PRECISION,
+        cost DOUBLE PRECISION,
         image_count INTEGER,
         image_sizes TEXT,
-        user TEXT,
+        end_user TEXT,
         trace_id TEXT,
         request_size_bytes INTEGER,
         response_size_bytes INTEGER,
@@ -52,52 +53,170 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at);
     CREATE INDEX IF NOT EXISTS requests_key ON requests (key_id, id);
     """,
+    """
+    ALTER TABLE keys ADD COLUMN rpm INTEGER;
+    ALTER TABLE keys ADD COLUMN max_concurrency INTEGER;
+    ALTER TABLE keys ADD COLUMN budget_usd DOUBLE PRECISION;
+    ALTER TABLE keys ADD COLUMN budget_period TEXT;
+    """,
 ]
 
+Row = dict[str, Any]
 
-class Database:
+
+class Database(Protocol):
+    """What stores need: statements with `?` placeholders, rows as dicts."""
+
+    dialect: str
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int: ...
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    async def fetchall(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+class SQLiteDatabase:
+    dialect = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mediarouter-db")
         self._conn: sqlite3.Connection | None = None
 
-    async def open(self) -> None:
-        await self.run(self._open)
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    def _open(self, _: Any = None) -> None:
+    def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        current = row[0] or 0
-        for number, script in enumerate(MIGRATIONS, start=1):
-            if number > current:
-                conn.executescript(script)
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+            for number, script in enumerate(MIGRATIONS, start=1):
+                if number > current:
+                    for statement in _statements(script):
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         self._conn = conn
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, fn, args)
-
-    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        if fn == self._open:
-            return fn()
-        assert self._conn is not None, "database is not open"
-        return fn(self._conn, *args)
-
-    def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        """For the CLI: run on the database thread and wait."""
-        return self._executor.submit(self._call, fn, args).result()
-
-    def open_sync(self) -> None:
-        self._executor.submit(self._open).result()
+    async def open(self) -> None:
+        if self._conn is None:
+            await self._run(self._open)
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self.run(lambda conn: conn.close())
+            await self._run(self._conn.close)
             self._conn = None
         self._executor.shutdown(wait=True)
+
+    def _conn_or_fail(self) -> sqlite3.Connection:
+        assert self._conn is not None, "database is not open"
+        return self._conn
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        return int(await self._run(lambda: self._conn_or_fail().execute(sql, tuple(args)).rowcount))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        def write() -> None:
+            conn = self._conn_or_fail()
+            conn.execute("BEGIN")
+            try:
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._run(write)
+
+    async def fetchall(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        return await self._run(lambda: [dict(r) for r in self._conn_or_fail().execute(sql, tuple(args))])  # type: ignore[no-any-return]
+
+    async def fetchone(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        row = await self._run(lambda: self._conn_or_fail().execute(sql, tuple(args)).fetchone())
+        return dict(row) if row is not None else None
+
+
+_PLACEHOLDER = re.compile(r"\?")
+_MIGRATION_LOCK = 7_413_551  # pg_advisory_lock key: one instance migrates at a time
+
+
+def _numbered(sql: str) -> str:
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+class PostgresDatabase:
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        import asyncpg
+
+        self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=10)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = await conn.fetchval("SELECT MAX(version) FROM schema_version") or 0
+            for number, script in enumerate(MIGRATIONS, start=1):
+                if number > current:
+                    for statement in _statements(script):
+                        await conn.execute(statement)
+                    await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", number)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        status = await self._pool.execute(_numbered(sql), *args)
+        tail = str(status).rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._pool.executemany(_numbered(sql), rows)
+
+    async def fetchall(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        return [dict(r) for r in await self._pool.fetch(_numbered(sql), *args)]
+
+    async def fetchone(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        row = await self._pool.fetchrow(_numbered(sql), *args)
+        return dict(row) if row is not None else None
+
+
+def open_database(url: str | None, data_dir: Path) -> Database:
+    """`postgresql://...` -> PostgreSQL; `sqlite:///path` or nothing -> SQLite (default in data_dir)."""
+    if url and url.startswith(("postgres://", "postgresql://")):
+        return PostgresDatabase(url)
+    if url and url.startswith("sqlite:///"):
+        return SQLiteDatabase(Path(url[len("sqlite:///") :]))
+    if url:
+        raise ValueError(
+            f"unsupported database_url scheme: {url.split(':', 1)[0]} (use postgresql:// or sqlite:///)"
+        )
+    return SQLiteDatabase(data_dir / "mediarouter.db")

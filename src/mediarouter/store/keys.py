@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,10 @@ class KeyRecord:
     created_at: float
     revoked_at: float | None = None
     secret_hash: str = ""
+    rpm: int | None = None  # requests per minute
+    max_concurrency: int | None = None
+    budget_usd: float | None = None
+    budget_period: str | None = None  # day | month | total
 
     @property
     def is_admin(self) -> bool:
@@ -42,10 +45,18 @@ class KeyRecord:
             "role": self.role,
             "created_at": int(self.created_at),
             "revoked": self.revoked_at is not None,
+            "limits": {
+                "rpm": self.rpm,
+                "max_concurrency": self.max_concurrency,
+                "budget_usd": self.budget_usd,
+                "budget_period": self.budget_period,
+            },
         }
 
 
 ADMIN_FROM_SETTINGS = KeyRecord("admin", "MEDIAROUTER_ADMIN_KEY", "admin", 0.0)
+LIMIT_FIELDS = ("rpm", "max_concurrency", "budget_usd", "budget_period")
+BUDGET_PERIODS = ("day", "month", "total")
 
 
 def _hash(secret: str) -> str:
@@ -61,10 +72,8 @@ def split_key(key: str) -> tuple[str, str] | None:
     return key_id, secret
 
 
-def _row(row: sqlite3.Row) -> KeyRecord:
-    return KeyRecord(
-        row["key_id"], row["name"], row["role"], row["created_at"], row["revoked_at"], row["secret_hash"]
-    )
+def _record(row: dict[str, Any]) -> KeyRecord:
+    return KeyRecord(**{k: row.get(k) for k in KeyRecord.__dataclass_fields__})  # type: ignore[arg-type]
 
 
 class KeyStore:
@@ -73,59 +82,54 @@ class KeyStore:
         self.admin_key = admin_key
         self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
 
-    @staticmethod
-    def _create(conn: sqlite3.Connection, name: str, role: str) -> tuple[KeyRecord, str]:
+    async def create(self, name: str, role: str = "user", **limits: Any) -> tuple[KeyRecord, str]:
+        assert role in ROLES
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(24)
-        record = KeyRecord(key_id, name, role, time.time(), None, _hash(secret))
-        conn.execute(
-            "INSERT INTO keys (key_id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            (record.key_id, name, role, record.secret_hash, record.created_at),
+        record = KeyRecord(key_id, name, role, time.time(), None, _hash(secret), **limits)
+        await self.db.execute(
+            "INSERT INTO keys (key_id, name, role, secret_hash, created_at, rpm, max_concurrency, budget_usd,"
+            " budget_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key_id,
+                name,
+                role,
+                record.secret_hash,
+                record.created_at,
+                record.rpm,
+                record.max_concurrency,
+                record.budget_usd,
+                record.budget_period,
+            ),
         )
         return record, f"{KEY_PREFIX}{key_id}.{secret}"
 
-    async def create(self, name: str, role: str = "user") -> tuple[KeyRecord, str]:
-        assert role in ROLES
-        return await self.db.run(self._create, name, role)
-
-    def create_sync(self, name: str, role: str = "user") -> tuple[KeyRecord, str]:
-        return self.db.run_sync(self._create, name, role)
-
-    @staticmethod
-    def _list(conn: sqlite3.Connection) -> list[KeyRecord]:
-        return [_row(r) for r in conn.execute("SELECT * FROM keys ORDER BY created_at")]
-
     async def list(self) -> list[KeyRecord]:
-        return await self.db.run(self._list)
+        return [_record(r) for r in await self.db.fetchall("SELECT * FROM keys ORDER BY created_at")]
 
-    def list_sync(self) -> list[KeyRecord]:
-        return self.db.run_sync(self._list)
-
-    @staticmethod
-    def _revoke(conn: sqlite3.Connection, key_id: str) -> bool:
-        cur = conn.execute(
-            "UPDATE keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (time.time(), key_id)
-        )
-        return cur.rowcount > 0
+    async def get(self, key_id: str) -> KeyRecord | None:
+        row = await self.db.fetchone("SELECT * FROM keys WHERE key_id = ?", (key_id,))
+        return _record(row) if row else None
 
     async def revoke(self, key_id: str) -> bool:
         self._cache.pop(key_id, None)
-        return await self.db.run(self._revoke, key_id)
+        changed = await self.db.execute(
+            "UPDATE keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (time.time(), key_id)
+        )
+        return changed > 0
 
-    def revoke_sync(self, key_id: str) -> bool:
-        return self.db.run_sync(self._revoke, key_id)
-
-    @staticmethod
-    def _count(conn: sqlite3.Connection) -> int:
-        return int(conn.execute("SELECT COUNT(*) FROM keys").fetchone()[0])
+    async def update(self, key_id: str, **limits: Any) -> KeyRecord | None:
+        """Set limit fields (None clears one); unknown fields are a programming error."""
+        assert set(limits) <= set(LIMIT_FIELDS)
+        if limits:
+            columns = ", ".join(f"{name} = ?" for name in limits)
+            await self.db.execute(f"UPDATE keys SET {columns} WHERE key_id = ?", (*limits.values(), key_id))
+        self._cache.pop(key_id, None)
+        return await self.get(key_id)
 
     async def count(self) -> int:
-        return await self.db.run(self._count)
-
-    @staticmethod
-    def _get(conn: sqlite3.Connection, key_id: str) -> KeyRecord | None:
-        row = conn.execute("SELECT * FROM keys WHERE key_id = ?", (key_id,)).fetchone()
-        return _row(row) if row else None
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM keys")
+        return int(row["n"]) if row else 0
 
     async def verify(self, key: str) -> KeyRecord | None:
         """The active key record for a bearer value, or None."""
@@ -138,7 +142,7 @@ class KeyStore:
         now = time.monotonic()
         cached = self._cache.get(key_id)
         if cached is None or cached[0] < now:
-            record = await self.db.run(self._get, key_id)
+            record = await self.get(key_id)
             self._cache[key_id] = (now + CACHE_TTL_S, record)
         else:
             record = cached[1]

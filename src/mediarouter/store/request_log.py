@@ -1,14 +1,15 @@
 """The request log: every accepted request with its outcome, written in batches off the hot path.
 
-`record()` only appends to a buffer; a background task writes the buffer every
-`log.flush_interval_s`. Reads flush first, so a request is readable as soon as its response
-has been sent; `close()` flushes, so a graceful shutdown loses nothing.
+`record()` only appends to a buffer and wakes a background writer, which writes whatever has
+accumulated as one batch: under load rows are grouped, at rest each is written within a
+millisecond or two, so every instance sees a finished request at once. Reads on the same instance
+flush first; `close()` flushes, so a graceful shutdown loses nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from typing import Any
 import orjson
 
 from mediarouter.store.database import Database
+
+log = logging.getLogger("mediarouter")
 
 STATUSES = ("completed", "upstream_failure", "rejected", "cancelled")
 
@@ -47,9 +50,12 @@ class RequestRecord:
     prompt: str | None = None
 
 
-_COLUMNS = tuple(RequestRecord.__dataclass_fields__)
+_FIELDS = tuple(RequestRecord.__dataclass_fields__)
+_COLUMN_OF = {"user": "end_user"}  # `user` is reserved in PostgreSQL
+_COLUMNS = tuple(_COLUMN_OF.get(f, f) for f in _FIELDS)
 _INSERT = (
-    f"INSERT OR REPLACE INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+    f"INSERT INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+    " ON CONFLICT (id) DO NOTHING"
 )
 _JSON_COLUMNS = ("attempts", "image_sizes")
 
@@ -58,11 +64,12 @@ def _values(record: RequestRecord) -> tuple[Any, ...]:
     row = asdict(record)
     for name in _JSON_COLUMNS:
         row[name] = orjson.dumps(row[name]).decode()
-    return tuple(row[c] for c in _COLUMNS)
+    return tuple(row[f] for f in _FIELDS)
 
 
-def public(row: sqlite3.Row) -> dict[str, Any]:
+def public(row: dict[str, Any]) -> dict[str, Any]:
     item = dict(row)
+    item["user"] = item.pop("end_user", None)
     for name in _JSON_COLUMNS:
         item[name] = orjson.loads(item[name]) if item[name] else []
     created = item.pop("created_at")
@@ -95,27 +102,41 @@ class RequestLog:
         self.flush_interval_s = flush_interval_s
         self._buffer: list[RequestRecord] = []
         self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
         self._lock = asyncio.Lock()
 
     def start(self) -> None:
+        self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._loop())
 
     def record(self, record: RequestRecord) -> None:
+        """Buffer a row; the writer wakes at once, so rows written together form one batch."""
         self._buffer.append(record)
+        if self._wake is not None:
+            self._wake.set()
 
     async def _loop(self) -> None:
+        assert self._wake is not None
         while True:
-            await asyncio.sleep(self.flush_interval_s)
-            if self._buffer:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
                 await self.flush()
+            except Exception:
+                log.exception("request log write failed; retrying")
+                await asyncio.sleep(self.flush_interval_s)
+                self._wake.set()
 
     async def flush(self) -> None:
         async with self._lock:
             if not self._buffer:
                 return
             batch, self._buffer = self._buffer, []
-            rows = [_values(r) for r in batch]
-            await self.db.run(lambda conn: conn.executemany(_INSERT, rows))
+            try:
+                await self.db.executemany(_INSERT, [_values(r) for r in batch])
+            except Exception:
+                self._buffer[:0] = batch  # keep them for the next flush rather than lose them
+                raise
 
     async def close(self) -> None:
         if self._task is not None:
@@ -128,12 +149,8 @@ class RequestLog:
 
     async def get(self, request_id: str) -> dict[str, Any] | None:
         await self.flush()
-
-        def read(conn: sqlite3.Connection) -> dict[str, Any] | None:
-            row = conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
-            return public(row) if row else None
-
-        return await self.db.run(read)
+        row = await self.db.fetchone("SELECT * FROM requests WHERE id = ?", (request_id,))
+        return public(row) if row else None
 
     async def list(self, query: RequestQuery) -> tuple[list[dict[str, Any]], bool]:
         """Newest first; `starting_after` pages towards older rows, `ending_before` towards newer."""
@@ -162,10 +179,7 @@ class RequestLog:
         sql += f" ORDER BY id {order} LIMIT ?"
         args.append(query.limit + 1)
 
-        def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-            return [public(r) for r in conn.execute(sql, args)]
-
-        rows = await self.db.run(read)
+        rows = [public(r) for r in await self.db.fetchall(sql, args)]
         has_more = len(rows) > query.limit
         rows = rows[: query.limit]
         if order == "ASC":
@@ -173,7 +187,6 @@ class RequestLog:
         return rows, has_more
 
     async def prune(self, retention_s: float) -> int:
-        cutoff = time.time() - retention_s
-        return await self.db.run(
-            lambda conn: conn.execute("DELETE FROM requests WHERE created_at < ?", (cutoff,)).rowcount
+        return await self.db.execute(
+            "DELETE FROM requests WHERE created_at < ?", (time.time() - retention_s,)
         )
