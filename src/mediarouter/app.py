@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -25,12 +26,15 @@ from mediarouter.observability.metrics import Metrics
 from mediarouter.providers.driver import PollPolicy
 from mediarouter.providers.registry import ADAPTERS, CREDENTIALS, PROVIDERS, SANDBOX_API_KEY
 from mediarouter.providers.transport import Transport
-from mediarouter.routing.health import BreakerPolicy, MemoryHealth
+from mediarouter.routing.health import BreakerPolicy, HealthStore, MemoryHealth
+from mediarouter.routing.health_redis import RedisHealth
 from mediarouter.routing.policy import Policy, Rule, Weights
 from mediarouter.routing.router import ProviderRuntime, Router, RouterLimits
 from mediarouter.settings import Settings
 from mediarouter.store.database import Database, open_database
+from mediarouter.store.idempotency import Idempotency, MemoryIdempotency, RedisIdempotency
 from mediarouter.store.keys import KeyStore
+from mediarouter.store.limits import Limits, MemoryLimits, RedisLimits
 from mediarouter.store.request_log import RequestLog
 
 log = logging.getLogger("mediarouter")
@@ -47,6 +51,9 @@ class Gateway:
     signer: Signer
     metrics: Metrics
     db: Database
+    limits: Limits
+    idempotency: Idempotency
+    redis: Any = None
 
 
 def sandbox_base(settings: Settings) -> str:
@@ -94,15 +101,31 @@ def build_gateway(settings: Settings) -> Gateway:
         max_retry_after_s=r.max_retry_after_s,
         hedge_after_ms=r.hedge_after_ms,
     )
-    health = MemoryHealth(
-        BreakerPolicy(
-            r.breaker_window_s,
-            r.breaker_min_requests,
-            r.breaker_failure_rate,
-            r.breaker_cooldown_s,
-            r.breaker_half_open_probes,
-        )
+    breaker = BreakerPolicy(
+        r.breaker_window_s,
+        r.breaker_min_requests,
+        r.breaker_failure_rate,
+        r.breaker_cooldown_s,
+        r.breaker_half_open_probes,
     )
+    db = open_database(settings.core.database_url, settings.data_dir)
+    request_log = RequestLog(db, settings.log.flush_interval_s)
+    redis = None
+    prefix = settings.core.redis_prefix
+    health: HealthStore
+    limits_store: Limits
+    idempotency: Idempotency
+    if settings.core.redis_url:
+        import redis.asyncio as aioredis
+
+        redis = aioredis.from_url(settings.core.redis_url)
+        health = RedisHealth(redis, breaker, prefix)
+        limits_store = RedisLimits(redis, request_log.spent_since, prefix)
+        idempotency = RedisIdempotency(redis, settings.limits.idempotency_ttl_s, prefix)
+    else:
+        health = MemoryHealth(breaker)
+        limits_store = MemoryLimits(request_log.spent_since)
+        idempotency = MemoryIdempotency(settings.limits.idempotency_ttl_s)
     rules = [
         Rule(
             x["match"],
@@ -114,17 +137,19 @@ def build_gateway(settings: Settings) -> Gateway:
     ]
     policy = Policy(r.policy, rules, Weights(r.weight_price, r.weight_latency, r.weight_success), r.seed)
     router = Router(catalog, provider_runtimes(settings, catalog), transport, limits, metrics, health, policy)
-    db = open_database(settings.core.database_url, settings.data_dir)
     return Gateway(
         settings=settings,
         sandbox=settings.sandbox_mode,
         router=router,
         keys=KeyStore(db, settings.core.admin_key),
-        log=RequestLog(db, settings.log.flush_interval_s),
+        log=request_log,
         media=LocalMediaStore(settings.data_dir / "media"),
         signer=Signer(load_or_create_key(settings.media.signing_key, settings.data_dir)),
         metrics=metrics,
         db=db,
+        limits=limits_store,
+        idempotency=idempotency,
+        redis=redis,
     )
 
 
@@ -162,6 +187,8 @@ def create_app(settings: Settings) -> Starlette:
             await gw.log.close()
             await gw.router.transport.close()
             await gw.db.close()
+            if gw.redis is not None:
+                await gw.redis.aclose()
 
     mounts = list(routes())
     if gw.sandbox:

@@ -28,6 +28,7 @@ ERROR_TABLE: dict[str, ErrorKind] = {
     "PAYLOAD_TOO_LARGE": ErrorKind(413, "invalid_request_error", False),
     "UNSUPPORTED_MEDIA_TYPE": ErrorKind(415, "invalid_request_error", False),
     "RATE_LIMITED": ErrorKind(429, "rate_limit_error", True),
+    "IDEMPOTENCY_CONFLICT": ErrorKind(409, "invalid_request_error", False),
     "BUDGET_EXCEEDED": ErrorKind(402, "insufficient_quota", False),
     "CONTENT_POLICY_VIOLATION": ErrorKind(400, "invalid_request_error", False),
     "ALL_PROVIDERS_EXHAUSTED": ErrorKind(502, "upstream_error", False),

@@ -45,6 +45,7 @@ class CoreSettings:
     redis_url: str | None = _f(
         None, "redis://host:6379/0 to share limits, budgets and provider health; default: memory."
     )
+    redis_prefix: str = _f("mediarouter", "Prefix of every Redis key (lets several gateways share one Redis).")
 
 
 @dataclass
@@ -64,6 +65,9 @@ class LimitsSettings:
     max_prompt_chars: int = _f(32000, "Longest prompt accepted, in characters.")
     max_upstream_bytes: int = _f(256 * 1024 * 1024, "Largest upstream response or fetched image accepted.")
     max_connections_per_provider: int = _f(4096, "Concurrent upstream connections per provider.")
+    idempotency_ttl_s: float = _f(
+        86400.0, "How long an Idempotency-Key's first successful answer is replayed."
+    )
 
 
 @dataclass
@@ -368,7 +372,9 @@ def _validate(settings: Settings, where: str) -> None:
     url = settings.core.database_url
     if url and not url.startswith(("postgres://", "postgresql://", "sqlite:///")):
         raise ConfigError(f"{where}: key 'database_url' must start with postgresql:// or sqlite:///")
-    if settings.core.redis_url and not settings.core.redis_url.startswith(("redis://", "rediss://", "unix://")):
+    if settings.core.redis_url and not settings.core.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
         raise ConfigError(f"{where}: key 'redis_url' must start with redis://, rediss:// or unix://")
     if settings.routing.policy not in ("balanced", "priority", "cheapest", "fastest"):
         raise ConfigError(f"{where}: key 'routing.policy' must be balanced, priority, cheapest or fastest")

@@ -47,7 +47,11 @@ def test_keys(db_url: str) -> None:
         assert await keys.verify(secret + "x") is None
         assert await keys.verify("mr_nope.nope") is None
         updated = await keys.update(record.key_id, budget_usd=5.0, budget_period="day", rpm=None)
-        assert updated is not None and (updated.budget_usd, updated.budget_period, updated.rpm) == (5.0, "day", None)
+        assert updated is not None and (updated.budget_usd, updated.budget_period, updated.rpm) == (
+            5.0,
+            "day",
+            None,
+        )
         assert await keys.count() == 1 and [k.key_id for k in await keys.list()] == [record.key_id]
         assert await keys.revoke(record.key_id) and not await keys.revoke(record.key_id)
         assert await keys.verify(secret) is None
@@ -65,13 +69,26 @@ def test_request_log(db_url: str) -> None:
         for i in range(5):
             log.record(
                 RequestRecord(
-                    f"req_{i:03d}", now - 100 + i, "/v1/images/generations", "completed" if i % 2 else "upstream_failure",
-                    200 if i % 2 else 502, key_id="k1" if i < 3 else "k2", model="m", user="u", attempts=[{"provider": "x"}],
-                    image_sizes=["1x1"], cost=0.5,
+                    f"req_{i:03d}",
+                    now - 100 + i,
+                    "/v1/images/generations",
+                    "completed" if i % 2 else "upstream_failure",
+                    200 if i % 2 else 502,
+                    key_id="k1" if i < 3 else "k2",
+                    model="m",
+                    user="u",
+                    attempts=[{"provider": "x"}],
+                    image_sizes=["1x1"],
+                    cost=0.5,
                 )
             )
         row = await log.get("req_004")
-        assert row is not None and row["user"] == "u" and row["attempts"] == [{"provider": "x"}] and row["cost"] == 0.5
+        assert (
+            row is not None
+            and row["user"] == "u"
+            and row["attempts"] == [{"provider": "x"}]
+            and row["cost"] == 0.5
+        )
         rows, more = await log.list(RequestQuery(limit=2))
         assert [r["id"] for r in rows] == ["req_004", "req_003"] and more
         rows, more = await log.list(RequestQuery(limit=2, starting_after="req_003"))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,8 +18,11 @@ from mediarouter.api.image_output import render_images
 from mediarouter.api.requests_context import new_request_id, public_base, trace_id, wait_for_disconnect
 from mediarouter.api.responses import error_response, json_response
 from mediarouter.errors import GatewayError
-from mediarouter.routing.router import RouteResult
-from mediarouter.schemas.images import Mode
+from mediarouter.routing.router import Plan, RouteResult
+from mediarouter.schemas.images import ImageRequest, Mode
+from mediarouter.store.idempotency import Stored
+from mediarouter.store.keys import KeyRecord
+from mediarouter.store.limits import Lease
 from mediarouter.store.request_log import RequestRecord
 
 log = logging.getLogger("mediarouter")
@@ -50,8 +55,10 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
         rid, time.time(), endpoint, "rejected", 0, key_id=key.key_id, trace_id=trace_id(request)
     )
     gw.metrics.in_flight += 1
+    lease: Lease | None = None
     try:
-        response = await _serve(request, gw, mode, record, started)
+        lease = await gw.limits.admit(key)
+        response = await _serve(request, gw, mode, record, started, key, lease)
     except GatewayError as err:
         response = _fail(record, err, rid)
     except Exception:
@@ -60,6 +67,8 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
         response = _fail(record, err, rid)
     finally:
         gw.metrics.in_flight -= 1
+        if lease is not None:
+            await gw.limits.release(lease, record.cost)
     upstream_ms = sum(a.get("latency_ms", 0.0) for a in record.attempts if a.get("status") != "cancelled")
     record.duration_ms = (time.perf_counter() - started) * 1000
     record.overhead_ms = _overhead(started, upstream_ms)
@@ -70,16 +79,60 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
     return response
 
 
-async def _serve(request: Request, gw: Any, mode: Mode, record: RequestRecord, started: float) -> Response:
+async def _serve(
+    request: Request, gw: Any, mode: Mode, record: RequestRecord, started: float, key: KeyRecord, lease: Lease
+) -> Response:
     canonical, record.request_size_bytes = await read_image_request(request, mode, gw.settings)
     record.model, record.user = canonical.model, canonical.user
+    record.params = canonical.logged_params()
     if gw.settings.log.store_prompts:
         record.prompt = canonical.prompt
     if request.query_params.get("dryRun", "").lower() in ("1", "true", "yes"):
         estimate = await gw.router.estimate(canonical)
         record.status, record.http_status, record.provider = "completed", 200, estimate["provider"]
         return json_response(estimate, headers={"X-MediaRouter-Request-Id": record.id})
-    result = await _route(request, gw, canonical, record)
+    idem_key = request.headers.get("idempotency-key")
+    if idem_key:
+        if len(idem_key) > 255:
+            raise GatewayError(
+                "INVALID_REQUEST", "Idempotency-Key is longer than 255 characters", "Idempotency-Key"
+            )
+        stored = await gw.idempotency.begin(key.key_id, idem_key, fingerprint(canonical))
+        if stored is not None:
+            record.status, record.http_status = "completed", stored.status
+            record.error_message = "replayed from Idempotency-Key"
+            headers = {
+                **stored.headers,
+                "Idempotent-Replayed": "true",
+                "X-MediaRouter-Replay-Of": stored.headers.get("x-mediarouter-request-id", ""),
+            }
+            return Response(stored.body, stored.status, headers=headers, media_type="application/json")
+    try:
+        response = await _generate(request, gw, canonical, record, started, key, lease)
+    except BaseException:
+        if idem_key:
+            await gw.idempotency.abandon(key.key_id, idem_key)
+        raise
+    if idem_key:
+        headers = {k: v for k, v in response.headers.items() if k.startswith("x-mediarouter")}
+        await gw.idempotency.finish(
+            key.key_id, idem_key, Stored(response.status_code, headers, bytes(response.body))
+        )
+    return response
+
+
+async def _generate(
+    request: Request,
+    gw: Any,
+    canonical: ImageRequest,
+    record: RequestRecord,
+    started: float,
+    key: KeyRecord,
+    lease: Lease,
+) -> Response:
+    plan = await gw.router.plan(canonical)
+    await gw.limits.reserve(key, lease, gw.router.max_cost(plan, canonical.n))
+    result = await _route(request, gw, canonical, record, plan)
     record.attempts = [a.public() for a in result.attempts]
     rendered = await render_images(
         canonical,
@@ -130,10 +183,10 @@ async def _serve(request: Request, gw: Any, mode: Mode, record: RequestRecord, s
     return response
 
 
-async def _route(request: Request, gw: Any, canonical: Any, record: RequestRecord) -> RouteResult:
+async def _route(request: Request, gw: Any, canonical: Any, record: RequestRecord, plan: Plan) -> RouteResult:
     """Run the router, cancelling its attempts if the client goes away first."""
     attempts: list[Any] = []
-    task = asyncio.ensure_future(gw.router.run_image(canonical, attempts))
+    task = asyncio.ensure_future(gw.router.run_image(canonical, attempts, plan))
     watcher = asyncio.ensure_future(wait_for_disconnect(request))
     try:
         await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
@@ -165,6 +218,16 @@ def _fail(record: RequestRecord, err: GatewayError, rid: str) -> Response:
     headers = {"X-MediaRouter-Request-Id": rid, "X-MediaRouter-Attempts": str(len(attempts))}
     err.extra.setdefault("request_id", rid)
     return error_response(err, headers)
+
+
+def fingerprint(canonical: ImageRequest) -> str:
+    """What makes two requests the same for Idempotency-Key, whatever their multipart boundaries."""
+    digest = hashlib.sha256()
+    fields = {f: getattr(canonical, f) for f in canonical.__slots__ if f not in ("images", "mask")}
+    digest.update(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str))
+    for image in (*canonical.images, canonical.mask):
+        digest.update(hashlib.sha256(image.data).digest() if image is not None else b"-")
+    return digest.hexdigest()
 
 
 def _overhead(started: float, upstream_ms: float) -> float:

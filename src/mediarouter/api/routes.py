@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from mediarouter.api import images, keys, models, providers, request_log, system
+from mediarouter.api import chat, images, keys, models, providers, request_log, system, usage
 
 # OpenAI-compatible endpoints, served under every prefix so a mis-set api_base still works.
 _COMPAT = [
     ("/images/generations", images.generations, ["POST"]),
     ("/images/edits", images.edits, ["POST"]),
     ("/images/variations", images.variations, ["POST"]),
+    ("/chat/completions", chat.completions, ["POST"]),
     ("/models", models.list_models, ["GET"]),
     ("/models/{model_id:path}", models.get_model, ["GET"]),
 ]
@@ -23,6 +24,8 @@ _NATIVE = [
     ("/v1/keys", keys.list_keys, ["GET"]),
     ("/v1/keys", keys.create_key, ["POST"]),
     ("/v1/keys/{key_id}", keys.revoke_key, ["DELETE"]),
+    ("/v1/keys/{key_id}", keys.update_key, ["PATCH"]),
+    ("/v1/usage", usage.usage, ["GET"]),
     ("/v1/media/{name}", system.media, ["GET"]),
     ("/health", system.health, ["GET"]),
     ("/metrics", system.metrics, ["GET"]),

@@ -66,6 +66,15 @@ class RouteResult:
     notes: dict[str, Any]
 
 
+@dataclass
+class Plan:
+    model: ModelSpec
+    forced: str | None
+    params: Resolved
+    ordered: list[Candidate]
+    hedge_s: float
+
+
 @dataclass(frozen=True)
 class RouterLimits:
     attempt_s: float
@@ -138,8 +147,9 @@ class Router:
             )
         return offerings
 
-    async def plan(self, request: ImageRequest) -> tuple[ModelSpec, str | None, Resolved, list[Candidate]]:
+    async def plan(self, request: ImageRequest) -> Plan:
         """Resolve the model, check the request against it, and order the providers to try."""
+        hedge = request.extra.pop("hedge_after_ms", None)
         model, forced = self.resolve_model(request.model)
         params = resolve_params(request, model)
         offerings = self.candidates(model, forced)
@@ -160,13 +170,20 @@ class Router:
                 f"(serving: {', '.join(o.provider for o in offerings)})",
                 "provider",
             )
-        return model, forced, params, ordered
+        hedge_ms = _hedge_ms(hedge) if hedge is not None else self.limits.hedge_after_ms
+        return Plan(model, forced, params, ordered, 0.0 if forced else hedge_ms / 1000)
+
+    @staticmethod
+    def max_cost(plan: Plan, n: int) -> float:
+        """The most this request can cost: the dearest candidate's estimate, twice when hedging."""
+        dearest = max(c.price for c in plan.ordered) * n
+        return dearest * (2 if plan.hedge_s else 1)
 
     async def estimate(self, request: ImageRequest) -> dict[str, Any]:
         """A dry run: validate, pick the provider the router would try first, price it; call nobody."""
-        request.extra.pop("hedge_after_ms", None)
-        model, _, params, ordered = await self.plan(request)
-        first = ordered[0].offering
+        plan = await self.plan(request)
+        model, params = plan.model, plan.params
+        first = plan.ordered[0].offering
         price = first.price
         unit = estimate_per_image(price, params.quality, params.size, params.resolution)
         if price.per == "megapixel":
@@ -200,18 +217,19 @@ class Router:
             **params.notes,
         }
 
-    async def run_image(self, request: ImageRequest, attempts: list[Attempt] | None = None) -> RouteResult:
+    async def run_image(
+        self, request: ImageRequest, attempts: list[Attempt] | None = None, plan: Plan | None = None
+    ) -> RouteResult:
         """Route one image request; `attempts` (when given) is filled even if the call is cancelled."""
-        hedge_ms = request.extra.pop("hedge_after_ms", None)
-        model, forced, params, ordered = await self.plan(request)
+        plan = plan or await self.plan(request)
+        model, forced, params, ordered = plan.model, plan.forced, plan.params, plan.ordered
         attempts = attempts if attempts is not None else []
         loop = asyncio.get_running_loop()
-        hedge_s = (_hedge_ms(hedge_ms) if hedge_ms is not None else self.limits.hedge_after_ms) / 1000
         limits = LoopLimits(
             deadline=loop.time() + self.limits.request_s,
             max_attempts=self.limits.max_attempts,
             max_retry_after_s=self.limits.max_retry_after_s,
-            hedge_after_s=0.0 if forced else hedge_s,
+            hedge_after_s=plan.hedge_s,
         )
 
         async def run(candidate: Candidate) -> ProviderOutput:
@@ -316,8 +334,15 @@ def _with_n(request: ImageRequest, n: int) -> ImageRequest:
 
 
 def _hedge_ms(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    """`hedge_after_ms` from JSON (a number) or multipart (a numeric string)."""
+    try:
+        number = (
+            float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else -1.0
+        )
+    except ValueError:
+        number = -1.0
+    if number < 0:
         raise GatewayError(
             "INVALID_REQUEST", "'hedge_after_ms' must be a non-negative number", "hedge_after_ms"
         )
-    return float(value)
+    return number

@@ -59,6 +59,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE keys ADD COLUMN budget_usd DOUBLE PRECISION;
     ALTER TABLE keys ADD COLUMN budget_period TEXT;
     """,
+    """
+    ALTER TABLE requests ADD COLUMN params TEXT;
+    """,
 ]
 
 Row = dict[str, Any]

@@ -48,6 +48,7 @@ class RequestRecord:
     request_size_bytes: int = 0
     response_size_bytes: int = 0
     prompt: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # what was asked, minus prompt and image bytes
 
 
 _FIELDS = tuple(RequestRecord.__dataclass_fields__)
@@ -57,7 +58,7 @@ _INSERT = (
     f"INSERT INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
     " ON CONFLICT (id) DO NOTHING"
 )
-_JSON_COLUMNS = ("attempts", "image_sizes")
+_JSON_COLUMNS = ("attempts", "image_sizes", "params")
 
 
 def _values(record: RequestRecord) -> tuple[Any, ...]:
@@ -71,7 +72,7 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
     item = dict(row)
     item["user"] = item.pop("end_user", None)
     for name in _JSON_COLUMNS:
-        item[name] = orjson.loads(item[name]) if item[name] else []
+        item[name] = orjson.loads(item[name]) if item[name] else ({} if name == "params" else [])
     created = item.pop("created_at")
     return {
         "id": item.pop("id"),
@@ -185,6 +186,45 @@ class RequestLog:
         if order == "ASC":
             rows.reverse()
         return rows, has_more
+
+    async def usage(self, key_id: str | None, since: float, until: float | None) -> list[dict[str, Any]]:
+        """Per key and UTC day: requests, failures, images and cost."""
+        await self.flush()
+        where, args = ["created_at >= ?"], [since]
+        if until is not None:
+            where.append("created_at < ?")
+            args.append(until)
+        if key_id is not None:
+            where.append("key_id = ?")
+            args.append(key_id)
+        rows = await self.db.fetchall(
+            "SELECT key_id, CAST(created_at / 86400 AS INTEGER) AS day, COUNT(*) AS requests,"
+            " SUM(CASE WHEN status = 'completed' THEN 0 ELSE 1 END) AS failed,"
+            " COALESCE(SUM(image_count), 0) AS images, COALESCE(SUM(cost), 0) AS cost"
+            f" FROM requests WHERE {' AND '.join(where)} GROUP BY key_id, CAST(created_at / 86400 AS INTEGER)"
+            " ORDER BY day, key_id",
+            args,
+        )
+        return [
+            {
+                "key_id": r["key_id"],
+                "date": datetime.fromtimestamp(int(r["day"]) * 86400, UTC).date().isoformat(),
+                "requests": int(r["requests"]),
+                "failed": int(r["failed"]),
+                "images": int(r["images"]),
+                "cost": round(float(r["cost"]), 6),
+            }
+            for r in rows
+        ]
+
+    async def spent_since(self, key_id: str, since: float) -> float:
+        """What a key's requests cost since a time (seeds budget counters)."""
+        await self.flush()
+        row = await self.db.fetchone(
+            "SELECT COALESCE(SUM(cost), 0) AS spent FROM requests WHERE key_id = ? AND created_at >= ?",
+            (key_id, since),
+        )
+        return float(row["spent"]) if row else 0.0
 
     async def prune(self, retention_s: float) -> int:
         return await self.db.execute(

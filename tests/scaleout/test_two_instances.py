@@ -1,0 +1,104 @@
+"""Two gateway instances sharing PostgreSQL and Redis behave as one gateway."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from conftest import Server, start_server
+from services import create_pg_database, drop_pg_database, redis_url
+
+CHEAP = {"model": "dall-e-2", "prompt": "x", "size": "256x256", "response_format": "b64_json"}  # $0.016 each
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
+    pg = create_pg_database()
+    env = {
+        "MEDIAROUTER_DATABASE_URL": pg,
+        "MEDIAROUTER_REDIS_URL": redis_url(),
+        "MEDIAROUTER_REDIS_PREFIX": f"mrtest-{secrets.token_hex(4)}",
+        "MEDIAROUTER_ROUTING_BREAKER_MIN_REQUESTS": "3",
+        "MEDIAROUTER_ROUTING_BREAKER_COOLDOWN_S": "60",
+        "MEDIAROUTER_MEDIA_SIGNING_KEY": "shared-signing-key",
+    }
+    a, server_a, thread_a = start_server(tmp_path_factory.mktemp("a"), env)
+    b, server_b, thread_b = start_server(tmp_path_factory.mktemp("b"), env)
+    yield a, b
+    for server, thread in ((server_a, thread_a), (server_b, thread_b)):
+        server.should_exit = True
+        thread.join(timeout=10)
+    drop_pg_database(pg)
+
+
+def _burst(pair: tuple[Server, Server], key: str, count: int) -> list[int]:
+    def one(i: int) -> int:
+        url = pair[i % 2].url
+        return httpx.post(
+            f"{url}/v1/images/generations", json=CHEAP, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        ).status_code
+
+    with ThreadPoolExecutor(count) as pool:
+        return sorted(pool.map(one, range(count)))
+
+
+def _key(server: Server, **limits: object) -> str:
+    r = httpx.post(
+        f"{server.url}/v1/keys",
+        json={"name": "shared", **limits},
+        headers={"Authorization": f"Bearer {server.admin_key}"},
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["key"])
+
+
+def test_rate_limit_holds_exactly_across_instances(pair: tuple[Server, Server]) -> None:
+    key = _key(pair[0], rpm=5)
+    assert _burst(pair, key, 12) == [200] * 5 + [429] * 7
+
+
+def test_budget_holds_exactly_across_instances(pair: tuple[Server, Server]) -> None:
+    key = _key(pair[1], budget_usd=0.05, budget_period="total")
+    assert _burst(pair, key, 10) == [200] * 3 + [402] * 7
+
+
+def test_requests_logged_by_either_are_listed_by_both(pair: tuple[Server, Server]) -> None:
+    a, b = pair
+    headers = {"Authorization": f"Bearer {a.admin_key}"}
+    rid = httpx.post(f"{a.url}/v1/images/generations", json=CHEAP, headers=headers, timeout=30).json()["id"]
+    deadline = time.monotonic() + 2
+    while True:
+        r = httpx.get(f"{b.url}/v1/requests/{rid}", headers=headers)
+        if r.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert r.status_code == 200 and r.json()["status"] == "completed"
+    listed = httpx.get(f"{b.url}/v1/requests", params={"limit": 100}, headers=headers).json()["data"]
+    assert rid in {row["id"] for row in listed}
+
+
+def test_one_instance_sees_the_other_open_a_breaker(pair: tuple[Server, Server]) -> None:
+    a, b = pair
+    headers = {"Authorization": f"Bearer {a.admin_key}"}
+    httpx.post(
+        f"{a.url}/sandbox/_faults",
+        json={"provider": "openai", "model": "dall-e-3", "mode": "error", "status": 500},
+        headers=headers,
+    ).raise_for_status()
+    for _ in range(3):
+        body = {"model": "dall-e-3", "prompt": "x", "response_format": "b64_json"}
+        assert (
+            httpx.post(f"{a.url}/v1/images/generations", json=body, headers=headers, timeout=30).status_code
+            == 502
+        )
+    providers = httpx.get(f"{b.url}/v1/providers", headers=headers).json()["data"]
+    openai = next(p for p in providers if p["id"] == "openai")
+    dalle3 = next(m for m in openai["models"] if m["model"] == "dall-e-3")
+    assert dalle3["breaker"] == "open" and dalle3["success_rate"] == 0.0
+    assert openai["status"] == "open_breaker"
+    httpx.delete(f"{a.url}/sandbox/_faults", headers=headers)
