@@ -36,6 +36,7 @@ from mediarouter.store.idempotency import Idempotency, MemoryIdempotency, RedisI
 from mediarouter.store.keys import KeyStore
 from mediarouter.store.limits import Limits, MemoryLimits, RedisLimits
 from mediarouter.store.request_log import RequestLog
+from mediarouter.ui import ui_routes
 
 log = logging.getLogger("mediarouter")
 
@@ -190,7 +191,7 @@ def create_app(settings: Settings) -> Starlette:
             if gw.redis is not None:
                 await gw.redis.aclose()
 
-    mounts = list(routes())
+    mounts = list(routes()) + ui_routes()
     if gw.sandbox:
         mounts.append(Mount("/sandbox", app=_sandbox_app(settings, gw.keys)))
     app = Starlette(

@@ -19,14 +19,22 @@ def test_dry_run_prices_without_calling_anyone(admin: httpx.Client, faults: http
     assert body["total_cost_micros"] == 240_000  # 2 x $0.12 (hd, 1792x1024) by hand from the catalog
     (component,) = body["components"]
     assert component == {
-        "type": "output", "metric": "image", "quantity": 2, "billable_quantity": 2, "unit_price": 0.12,
+        "type": "output",
+        "metric": "image",
+        "quantity": 2,
+        "billable_quantity": 2,
+        "unit_price": 0.12,
         "total_cost": 240_000,
     }
     assert faults.get("/sandbox/_faults").json()["requests"].get("openai", 0) == 0
 
 
 def test_dry_run_validates_like_a_real_request(admin: httpx.Client) -> None:
-    r = admin.post("/v1/images/generations", params={"dryRun": "true"}, json={"model": "dall-e-3", "prompt": "x", "size": "no"})
+    r = admin.post(
+        "/v1/images/generations",
+        params={"dryRun": "true"},
+        json={"model": "dall-e-3", "prompt": "x", "size": "no"},
+    )
     assert r.status_code == 400 and r.json()["error"]["param"] == "size"
 
 

@@ -6,7 +6,7 @@ import httpx
 import openai
 import pytest
 
-from conftest import Server
+from harness import Server
 from imaging import png
 
 

@@ -6,7 +6,7 @@ import httpx
 import openai
 import pytest
 
-from conftest import Server
+from harness import Server
 
 ROUTED = "gpt-image-1-mini"
 FORCED = "openai/gpt-image-1-mini"

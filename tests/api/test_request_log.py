@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from conftest import Server
+from harness import Server
 
 
 def _gen(client: httpx.Client, **fields: object) -> httpx.Response:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from conftest import Server
+from harness import Server
 from imaging import png
 
 CLI = [sys.executable, "-m", "mediarouter"]

@@ -95,8 +95,7 @@ def _output_format(call: Call) -> str:
         return str(wanted)
     if wanted is not None:
         return "png"
-    default = next((f for f in call.model.output_formats if f in RAW_FORMATS), "jpeg")
-    return default
+    return next((f for f in call.model.output_formats if f in RAW_FORMATS), "jpeg")
 
 
 def _common_fields(call: Call, api: str) -> dict[str, Any]:
@@ -200,13 +199,7 @@ class FireworksAdapter:
             raise UpstreamError(
                 "malformed", "Kontext submit answered without a 'request_id'", response.status
             )
-        poll = UpstreamRequest(
-            "POST",
-            f"{_model_url(call)}/get_result",
-            _headers(call, "application/json"),
-            json={"id": request_id},
-        )
-        return Poll(poll, state={"request_id": request_id})
+        return Poll(_result_request(call, request_id), state={"request_id": request_id})
 
     def _parse_result(self, call: Call, response: UpstreamResponse) -> Done | Poll:
         body = response.json()
@@ -215,13 +208,7 @@ class FireworksAdapter:
         status = body["status"]
         outcome = KONTEXT_STATUSES.get(status, "running")
         if outcome == "running":
-            poll = UpstreamRequest(
-                "POST",
-                f"{_model_url(call)}/get_result",
-                _headers(call, "application/json"),
-                json={"id": call.state["request_id"]},
-            )
-            return Poll(poll)
+            return Poll(_result_request(call, call.state["request_id"]))
         if outcome != "done":
             detail = _result_detail(body)
             raise UpstreamError(outcome, f"Kontext job ended '{status}'{detail}", response.status, status)
@@ -245,6 +232,11 @@ class FireworksAdapter:
             code or None,
             retry_after_s(response.headers),
         )
+
+
+def _result_request(call: Call, request_id: str) -> UpstreamRequest:
+    url = f"{_model_url(call)}/get_result"
+    return UpstreamRequest("POST", url, _headers(call, "application/json"), json={"id": request_id})
 
 
 def _result_detail(body: dict[str, Any]) -> str:

@@ -9,10 +9,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mediarouter.providers.alibaba import AlibabaAdapter
 from mediarouter.providers.base import ImageAdapter
 from mediarouter.providers.fal import FalAdapter
 from mediarouter.providers.fireworks import FireworksAdapter
+from mediarouter.providers.google import GeminiAdapter, VertexAdapter, vertex_credentials
+from mediarouter.providers.google.sandbox_account import SANDBOX_OPTIONS as VERTEX_SANDBOX_OPTIONS
 from mediarouter.providers.openai import OpenAIAdapter
+from mediarouter.providers.openrouter import OpenRouterAdapter
 from mediarouter.providers.replicate import ReplicateAdapter
 from mediarouter.providers.runware import RunwareAdapter
 from mediarouter.providers.xai import XAIAdapter
@@ -39,6 +43,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
             "https://aiplatform.googleapis.com",
             "",
             "https://status.cloud.google.com",
+            sandbox_options=VERTEX_SANDBOX_OPTIONS,  # the sandbox service account: OAuth runs for real
         ),
         ProviderInfo(
             "gemini",
@@ -89,6 +94,10 @@ BUILTIN_SLUGS = tuple(PROVIDERS)
 
 ADAPTERS: dict[str, ImageAdapter] = {
     "openai": OpenAIAdapter(),
+    "gemini": GeminiAdapter(),
+    "vertex": VertexAdapter(),
+    "alibaba": AlibabaAdapter(),
+    "openrouter": OpenRouterAdapter(),
     "replicate": ReplicateAdapter(),
     "fal": FalAdapter(),
     "fireworks": FireworksAdapter(),
@@ -98,7 +107,9 @@ ADAPTERS: dict[str, ImageAdapter] = {
 
 # Providers whose secret is minted at run time (e.g. Vertex OAuth2 tokens from a service account):
 # slug -> factory(options, api_key) returning an async callable that yields a current secret.
-CREDENTIALS: dict[str, Callable[[dict[str, Any], str], Callable[[], Awaitable[str]]]] = {}
+CREDENTIALS: dict[str, Callable[[dict[str, Any], str], Callable[[], Awaitable[str]]]] = {
+    "vertex": vertex_credentials,
+}
 
 # The key each emulator accepts in sandbox mode (emulators accept any non-empty key; this one is ours).
 SANDBOX_API_KEY = "sk-sandbox"

@@ -1,7 +1,8 @@
 """Runware: every call is `POST {base}` with a JSON array of tasks; images come from `imageInference`.
 
 One task per attempt, with a fresh `taskUUID` (kept in `call.state`). Results are asked for as
-base64 (`outputType: base64Data`), so there is nothing to download. Delivery is `sync` by default:
+base64 (`outputType: base64Data`), so there is nothing to download (the provider option
+`output_type: URL` asks for links on im.runware.ai instead). Delivery is `sync` by default:
 the POST is held open until the images are ready. With the provider option `delivery: async` the
 POST only queues the task and the adapter polls `getResponse` with the same `taskUUID`.
 
@@ -52,6 +53,7 @@ EXTRA_FIELDS: dict[str, str] = {
 # are classified by the patterns in `classify_code` (the same families the official SDK uses).
 ERROR_CODES: dict[str, str] = {
     "invalidApiKey": "auth",
+    "rateLimitExceeded": "rate_limited",
     "insufficientCredits": "quota",
     "timeoutProvider": "timeout",
     "unknownModel": "not_found",
@@ -197,11 +199,10 @@ class RunwareAdapter:
         if _delivery(call) == "async" and not errors and _still_running(items, call.request.n):
             return Poll(_poll_request(call, task_uuid), state={"polling": True})
         if images:
-            return Done(
-                ProviderOutput(images, size=call.state.get("dimensions"), output_format=images[0].mime)
-            )
+            fmt = FORMAT_NAMES[_output_format(call)]
+            return Done(ProviderOutput(images, size=call.state.get("dimensions"), output_format=fmt))
         if errors:
-            raise _item_error(errors[0], response.status, job=_delivery(call) == "async")
+            raise _item_error(errors[0], response.status)
         if flagged:
             raise UpstreamError(
                 "content_policy", "Runware flagged every image as NSFW content", response.status

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 
 import aiohttp
 import orjson
@@ -87,6 +88,37 @@ class Transport:
             )
         return response.body, response.headers.get("Content-Type")
 
+    async def open_stream(self, provider: str, request: UpstreamRequest, idle_s: float) -> UpstreamStream:
+        """Send `request` and return once the response headers are in, leaving the body to be read
+        piece by piece (`UpstreamStream.chunks`), for relaying server-sent events as they arrive.
+
+        `idle_s` bounds the wait for the headers and for each next piece of the body, not the whole
+        stream, which may rightly run for minutes. The caller must `close()` the stream.
+        """
+        headers = dict(request.headers)
+        data = orjson.dumps(request.json) if request.json is not None else request.body
+        if request.json is not None:
+            headers.setdefault("Content-Type", "application/json")
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self._connect_timeout_s, sock_read=max(idle_s, 0.001)
+        )
+        try:
+            resp = await self.session(provider).request(
+                request.method,
+                request.url,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+        except TimeoutError:
+            raise UpstreamError("timeout", f"no answer within {idle_s:.1f} s") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise UpstreamError("transport", f"connection failed: {exc.os_error.strerror or exc}") from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamError("transport", f"{type(exc).__name__}: {exc}") from None
+        return UpstreamStream(resp, idle_s, self)
+
     async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
         length = resp.content_length
         if length is not None and length > self._max_body_bytes:
@@ -105,6 +137,44 @@ class Transport:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+class UpstreamStream:
+    """An upstream answer whose body is still arriving (see `Transport.open_stream`)."""
+
+    def __init__(self, response: aiohttp.ClientResponse, idle_s: float, transport: Transport) -> None:
+        self._response = response
+        self._idle_s = idle_s
+        self._transport = transport
+        self.status = response.status
+        self.headers = response.headers
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body in the pieces the network delivers; a stall or a dropped connection raises UpstreamError."""
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except TimeoutError:
+            raise UpstreamError("timeout", f"the stream stalled for {self._idle_s:.1f} s") from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamError("transport", f"the stream broke off: {type(exc).__name__}") from None
+
+    async def read(self) -> UpstreamResponse:
+        """The whole (bounded) body at once, e.g. for an error answer."""
+        try:
+            body = await self._transport._read(self._response)
+        except TimeoutError:
+            raise UpstreamError("timeout", f"no body within {self._idle_s:.1f} s") from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamError("transport", f"{type(exc).__name__}: {exc}") from None
+        return UpstreamResponse(self.status, self.headers, body)
+
+    def close(self) -> None:
+        """Give the connection back to the pool when the body was read to the end, else drop it."""
+        if self._response.content.at_eof():
+            self._response.release()
+        else:
+            self._response.close()
 
 
 def _form(parts: list[FormPart]) -> aiohttp.FormData:

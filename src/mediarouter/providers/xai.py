@@ -111,7 +111,7 @@ class XAIAdapter:
         body = response.json()
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise UpstreamError("malformed", "response has no 'data' list", response.status)
-        images = []
+        images: list[GeneratedImage] = []
         for item in body["data"]:
             if not isinstance(item, dict):
                 continue
@@ -126,7 +126,9 @@ class XAIAdapter:
                     )
                 )
         if not images:
-            raise UpstreamError("no_image", "xAI answered 200 with no image (possibly moderated)", response.status)
+            raise UpstreamError(
+                "no_image", "xAI answered 200 with no image (possibly moderated)", response.status
+            )
         return Done(ProviderOutput(images, output_format="jpeg"))
 
     def cancel(self, call: Call) -> UpstreamRequest | None:
@@ -139,7 +141,11 @@ class XAIAdapter:
         failure = next((f for marker, f in MESSAGE_MARKERS if marker in lowered), None)
         failure = failure or ERROR_CODES.get(code) or failure_for_status(response.status)
         return UpstreamError(
-            failure, message or f"HTTP {response.status}", response.status, code or None, retry_after_s(response.headers)
+            failure,
+            message or f"HTTP {response.status}",
+            response.status,
+            code or None,
+            retry_after_s(response.headers),
         )
 
 

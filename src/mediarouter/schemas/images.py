@@ -78,6 +78,37 @@ class ImageRequest:
     mask: InputImage | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def logged_params(self) -> dict[str, Any]:
+        """What the client asked for, as the request log's `params`: every parameter that was set,
+        the number of input images and whether a mask came; never the prompt or image bytes. It shows
+        what a client library really sent (one that drops `style` or `n` is visible here)."""
+        params = {name: getattr(self, name) for name in _LOGGED_PARAMS if getattr(self, name) is not None}
+        params["input_images"] = len(self.images)
+        params["mask"] = self.mask is not None
+        if self.extra:
+            params["extra"] = {
+                k: v if isinstance(v, int | float | bool) or (isinstance(v, str) and len(v) <= 200) else "..."
+                for k, v in self.extra.items()
+            }
+        return params
+
+
+_LOGGED_PARAMS = (
+    "n",
+    "size",
+    "aspect_ratio",
+    "resolution",
+    "quality",
+    "style",
+    "background",
+    "output_format",
+    "output_compression",
+    "moderation",
+    "input_fidelity",
+    "scale_factor",
+    "response_format",
+)
+
 
 @dataclass(slots=True)
 class GeneratedImage:

@@ -1,0 +1,93 @@
+"""fal through the gateway in sandbox mode: forced `fal/<model>` requests over the queue, faults, jobs."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+from imaging import decode, png
+
+SLUG = "fal"
+
+
+def _fault(faults: httpx.Client, **fields: object) -> None:
+    faults.post("/sandbox/_faults", json={"provider": SLUG, **fields}).raise_for_status()
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "expected"),
+    [
+        ("flux.1-schnell", "1344x768", (1344, 768)),  # image_size {width, height}
+        ("flux.1-dev", "1024x1024", (1024, 1024)),  # image_size preset square_hd
+        ("gemini-2.5-flash-image", "16:9", (1360, 768)),  # aspect_ratio
+        ("gemini-3-pro-image-preview", "2048x2048", (2048, 2048)),  # aspect_ratio + resolution
+    ],
+)
+def test_generate_mapped_size(sdk: openai.OpenAI, model: str, size: str, expected: tuple[int, int]) -> None:
+    result = sdk.images.generate(model=f"{SLUG}/{model}", prompt="a red bicycle", size=size, response_format="b64_json")
+    assert decode(result.data[0]).size == expected
+    meta = (result.model_extra or {})["metadata"]
+    assert meta["provider"] == SLUG and [a["status"] for a in meta["attempts"]] == ["success"]
+
+
+def test_generate_several_images_in_one_request(sdk: openai.OpenAI) -> None:
+    result = sdk.images.generate(model=f"{SLUG}/flux.1-schnell", prompt="two boats", n=2, size="512x512")
+    images = [decode(d) for d in result.data]
+    assert [im.size for im in images] == [(512, 512)] * 2 and {im.format for im in images} == {"PNG"}
+
+
+@pytest.mark.parametrize(
+    "model", ["flux.2-pro", "flux.1-kontext-pro", "qwen-image-edit", "gemini-2.5-flash-image", "seedream-4"]
+)
+def test_edit(sdk: openai.OpenAI, model: str) -> None:
+    result = sdk.images.edit(
+        model=f"{SLUG}/{model}", image=("in.png", png(96, 64), "image/png"), prompt="add a hat", response_format="b64_json"
+    )
+    assert decode(result.data[0]).size[0] > 0
+    assert (result.model_extra or {})["metadata"]["provider"] == SLUG
+
+
+def test_upscale(sdk: openai.OpenAI) -> None:
+    result = sdk.images.edit(
+        model=f"{SLUG}/real-esrgan",
+        image=("in.png", png(48, 32), "image/png"),
+        prompt="upscale",
+        response_format="b64_json",
+        extra_body={"scale_factor": 2},
+    )
+    assert decode(result.data[0]).size == (96, 64)
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [
+        ({"mode": "error", "status": 500}, 502, "UPSTREAM_ERROR"),
+        ({"mode": "error", "status": 422}, 400, "UPSTREAM_ERROR"),
+        ({"mode": "error", "status": 401}, 502, "UPSTREAM_ERROR"),
+        ({"mode": "error", "status": 403}, 502, "UPSTREAM_ERROR"),
+        ({"mode": "error", "status": 429}, 429, "UPSTREAM_ERROR"),
+        ({"mode": "timeout"}, 504, "UPSTREAM_ERROR"),
+        ({"mode": "reset"}, 502, "UPSTREAM_ERROR"),
+        ({"mode": "malformed"}, 502, "UPSTREAM_ERROR"),
+        ({"mode": "empty"}, 502, "UPSTREAM_ERROR"),
+        ({"mode": "content_policy"}, 400, "CONTENT_POLICY_VIOLATION"),
+        ({"mode": "job_failed"}, 502, "UPSTREAM_ERROR"),
+    ],
+)
+def test_fault_modes(admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str) -> None:
+    _fault(faults, **fault)
+    r = admin.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell", "prompt": "p"})
+    assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    assert r.json()["error"]["attempts"][-1]["provider"] == SLUG and "sk-sandbox" not in r.text
+
+
+def test_job_failed_is_reported(admin: httpx.Client, faults: httpx.Client) -> None:
+    _fault(faults, mode="job_failed")
+    r = admin.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell", "prompt": "p"})
+    assert r.json()["error"]["attempts"][-1]["error_code"] == "JOB_FAILED"
+
+
+def test_stuck_request_times_out(admin: httpx.Client, faults: httpx.Client) -> None:
+    _fault(faults, mode="job_stuck")
+    r = admin.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell", "prompt": "stuck"})
+    assert r.status_code == 504 and r.json()["error"]["attempts"][-1]["error_code"] == "TIMEOUT"
