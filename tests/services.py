@@ -45,3 +45,43 @@ def drop_pg_database(url: str) -> None:
 def redis_url() -> str:
     """A Redis database index unlikely to be shared, plus a random key prefix is used by tests."""
     return f"{REDIS_URL}/{secrets.randbelow(14) + 1}"
+
+
+def start_moto() -> tuple[str, object]:
+    """A local S3-compatible server (moto) on a free port; returns its URL and the process."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = Path(sys.executable).parent / "moto_server"
+    proc = subprocess.Popen(
+        [str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return url, proc
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.1)
+
+
+def create_bucket(endpoint: str, bucket: str) -> None:
+    from mediarouter.media.s3 import S3MediaStore
+
+    store = S3MediaStore(endpoint, bucket, "test", "test")
+    url, headers = store._signed("PUT", "")
+    import httpx
+
+    httpx.put(url, headers=headers).raise_for_status()

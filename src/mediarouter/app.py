@@ -20,7 +20,9 @@ from mediarouter.api.responses import error_response
 from mediarouter.api.routes import routes
 from mediarouter.catalog.models import Catalog, load_catalog
 from mediarouter.errors import GatewayError
+from mediarouter.media import MediaStore
 from mediarouter.media.local import LocalMediaStore
+from mediarouter.media.s3 import S3MediaStore
 from mediarouter.media.signing import Signer, load_or_create_key
 from mediarouter.observability.metrics import Metrics
 from mediarouter.providers.driver import PollPolicy
@@ -48,7 +50,7 @@ class Gateway:
     router: Router
     keys: KeyStore
     log: RequestLog
-    media: LocalMediaStore
+    media: MediaStore
     signer: Signer
     metrics: Metrics
     db: Database
@@ -144,7 +146,7 @@ def build_gateway(settings: Settings) -> Gateway:
         router=router,
         keys=KeyStore(db, settings.core.admin_key),
         log=request_log,
-        media=LocalMediaStore(settings.data_dir / "media"),
+        media=_media_store(settings),
         signer=Signer(load_or_create_key(settings.media.signing_key, settings.data_dir)),
         metrics=metrics,
         db=db,
@@ -152,6 +154,16 @@ def build_gateway(settings: Settings) -> Gateway:
         idempotency=idempotency,
         redis=redis,
     )
+
+
+def _media_store(settings: Settings) -> MediaStore:
+    m = settings.media
+    if m.backend == "s3":
+        assert m.s3_endpoint and m.s3_bucket and m.s3_access_key and m.s3_secret_key
+        return S3MediaStore(
+            m.s3_endpoint, m.s3_bucket, m.s3_access_key, m.s3_secret_key, m.s3_region, m.s3_prefix
+        )
+    return LocalMediaStore(settings.data_dir / "media")
 
 
 async def _every(seconds: float, job: object) -> None:
@@ -187,6 +199,7 @@ def create_app(settings: Settings) -> Starlette:
                 job.cancel()
             await gw.log.close()
             await gw.router.transport.close()
+            await gw.media.close()
             await gw.db.close()
             if gw.redis is not None:
                 await gw.redis.aclose()

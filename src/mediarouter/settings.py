@@ -45,7 +45,9 @@ class CoreSettings:
     redis_url: str | None = _f(
         None, "redis://host:6379/0 to share limits, budgets and provider health; default: memory."
     )
-    redis_prefix: str = _f("mediarouter", "Prefix of every Redis key (lets several gateways share one Redis).")
+    redis_prefix: str = _f(
+        "mediarouter", "Prefix of every Redis key (lets several gateways share one Redis)."
+    )
 
 
 @dataclass
@@ -94,6 +96,13 @@ class MediaSettings:
     signing_key: str | None = _f(
         None, "HMAC key for media URLs; default: generated once and kept in data_dir."
     )
+    backend: str = _f("local", "Media store: local (data_dir/media) or s3 (any S3-compatible server).")
+    s3_endpoint: str | None = _f(None, "S3 endpoint URL, e.g. https://s3.eu-west-1.amazonaws.com.")
+    s3_bucket: str | None = _f(None, "S3 bucket holding generated media.")
+    s3_region: str = _f("us-east-1", "S3 region used for request signing.")
+    s3_access_key: str | None = _f(None, "S3 access key id (os.environ/NAME reads a variable).")
+    s3_secret_key: str | None = _f(None, "S3 secret key (os.environ/NAME reads a variable).")
+    s3_prefix: str = _f("media/", "Key prefix of media objects in the bucket.")
 
 
 @dataclass
@@ -369,6 +378,15 @@ def _providers_from_env(settings: Settings, env: dict[str, str]) -> None:
 
 
 def _validate(settings: Settings, where: str) -> None:
+    media = settings.media
+    if media.backend not in ("local", "s3"):
+        raise ConfigError(f"{where}: key 'media.backend' must be local or s3")
+    if media.backend == "s3" and not (
+        media.s3_endpoint and media.s3_bucket and media.s3_access_key and media.s3_secret_key
+    ):
+        raise ConfigError(
+            f"{where}: media.backend s3 needs media.s3_endpoint, s3_bucket, s3_access_key and s3_secret_key"
+        )
     url = settings.core.database_url
     if url and not url.startswith(("postgres://", "postgresql://", "sqlite:///")):
         raise ConfigError(f"{where}: key 'database_url' must start with postgresql:// or sqlite:///")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from harness import Server, start_server
-from services import create_pg_database, drop_pg_database, redis_url
+from services import create_bucket, create_pg_database, drop_pg_database, redis_url, start_moto
 
 CHEAP = {"model": "dall-e-2", "prompt": "x", "size": "256x256", "response_format": "b64_json"}  # $0.016 each
 
@@ -19,7 +19,14 @@ CHEAP = {"model": "dall-e-2", "prompt": "x", "size": "256x256", "response_format
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
     pg = create_pg_database()
+    s3_url, moto = start_moto()
+    create_bucket(s3_url, "media")
     env = {
+        "MEDIAROUTER_MEDIA_BACKEND": "s3",
+        "MEDIAROUTER_MEDIA_S3_ENDPOINT": s3_url,
+        "MEDIAROUTER_MEDIA_S3_BUCKET": "media",
+        "MEDIAROUTER_MEDIA_S3_ACCESS_KEY": "test",
+        "MEDIAROUTER_MEDIA_S3_SECRET_KEY": "test",
         "MEDIAROUTER_DATABASE_URL": pg,
         "MEDIAROUTER_REDIS_URL": redis_url(),
         "MEDIAROUTER_REDIS_PREFIX": f"mrtest-{secrets.token_hex(4)}",
@@ -34,6 +41,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Ser
         server.should_exit = True
         thread.join(timeout=10)
     drop_pg_database(pg)
+    moto.kill()  # type: ignore[attr-defined]
 
 
 def _burst(pair: tuple[Server, Server], key: str, count: int) -> list[int]:
@@ -102,3 +110,15 @@ def test_one_instance_sees_the_other_open_a_breaker(pair: tuple[Server, Server])
     assert dalle3["breaker"] == "open" and dalle3["success_rate"] == 0.0
     assert openai["status"] == "open_breaker"
     httpx.delete(f"{a.url}/sandbox/_faults", headers=headers)
+
+
+def test_media_stored_in_s3_by_one_is_served_by_the_other(pair: tuple[Server, Server]) -> None:
+    a, b = pair
+    headers = {"Authorization": f"Bearer {a.admin_key}"}
+    body = {**CHEAP, "response_format": "url"}
+    url = httpx.post(f"{a.url}/v1/images/generations", json=body, headers=headers, timeout=30).json()["data"][0]["url"]
+    assert url.startswith(a.url)
+    served = httpx.get(url.replace(a.url, b.url))
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list((a.data_dir / "media").glob("*")) if (a.data_dir / "media").exists() else True

@@ -12,7 +12,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from mediarouter.media.local import LocalMediaStore
+from mediarouter.media import MediaStore
 from mediarouter.media.signing import Signer
 from mediarouter.params.formats import convert, sniff, sniff_b64
 from mediarouter.schemas.images import GeneratedImage, ImageRequest, ProviderOutput
@@ -38,7 +38,7 @@ def _detect(img: GeneratedImage) -> tuple[str, int, int] | None:
 async def render_images(
     request: ImageRequest,
     output: ProviderOutput,
-    media: LocalMediaStore,
+    media: MediaStore,
     signer: Signer,
     media_base: str,
     url_ttl_s: int,

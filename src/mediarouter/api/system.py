@@ -34,15 +34,14 @@ async def media(request: Request) -> Response:
     params = request.query_params
     if not gw.signer.valid(name, params.get("expires", ""), params.get("signature", "")):
         raise GatewayError("NOT_FOUND", "Media link is invalid or has expired", status=404)
-    path = gw.media.path(name)
-    if path is None:
+    found = await gw.media.fetch(name)
+    if found is None:
         raise GatewayError("NOT_FOUND", "Media not found (it may have expired)", status=404)
-    fmt = name.rsplit(".", 1)[-1]
-    return FileResponse(
-        path,
-        media_type=MIME.get(fmt, "application/octet-stream"),
-        headers={"Cache-Control": "private, max-age=3600"},
-    )
+    media_type = MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if isinstance(found, bytes):
+        return Response(found, media_type=media_type, headers=headers)
+    return FileResponse(found, media_type=media_type, headers=headers)
 
 
 async def openapi(request: Request) -> Response:

@@ -31,6 +31,13 @@ class LocalMediaStore:
         path = self.root / name
         return path if path.is_file() else None
 
+    async def fetch(self, name: str) -> Path | bytes | None:
+        """A path (served with sendfile) or None; S3 stores return bytes instead."""
+        return self.path(name)
+
+    async def close(self) -> None:
+        return None
+
     def prune_sync(self, older_than_s: float) -> int:
         cutoff = time.time() - older_than_s
         removed = 0
