@@ -48,7 +48,7 @@ def task(**fields: Any) -> dict[str, Any]:
 
 
 def run_sdk(sandbox: RunningServer, params: dict[str, Any]) -> list[dict[str, Any]]:
-    runware = pytest.importorskip("runware")
+    import runware
 
     async def go() -> list[dict[str, Any]]:
         base = f"{sandbox.base_url}/sandbox/runware/v1"
@@ -102,7 +102,7 @@ def test_sdk_edit_with_reference_images(sandbox: RunningServer) -> None:
 def test_sdk_sees_validation_errors(
     sandbox: RunningServer, fields: dict[str, Any], code: str, parameter: str
 ) -> None:
-    runware = pytest.importorskip("runware")
+    import runware
     with pytest.raises(runware.RunwareError) as caught:
         run_sdk(sandbox, task(deliveryMethod="sync", **fields))
     assert (caught.value.code, caught.value.parameter, caught.value.status_code) == (code, parameter, 400)
@@ -119,7 +119,7 @@ def test_sdk_sees_validation_errors(
     ],
 )
 def test_sdk_sees_faults(sandbox: RunningServer, fault: dict[str, Any], code: str) -> None:
-    runware = pytest.importorskip("runware")
+    import runware
     sandbox.set_fault(provider=SLUG, **fault)
     with pytest.raises(runware.RunwareError) as caught:
         run_sdk(sandbox, task(deliveryMethod="sync"))
@@ -143,8 +143,9 @@ def test_authentication_task_instead_of_a_header(http: httpx.Client) -> None:
     auth = {"taskType": "authentication", "apiKey": "rw-test"}
     r = http.post("/v1/", json=[auth, task(outputType="base64Data")])
     assert r.status_code == 200 and r.json()["data"][0]["imageBase64Data"]
-    missing = http.post("/v1", json=[task()])
-    assert missing.status_code == 401 and missing.json()["errors"][0]["code"] == "missingApiKey"
+    for body in ([task()], [{"taskType": "authentication", "apiKey": ""}, task()]):
+        missing = http.post("/v1", json=body)
+        assert missing.status_code == 401 and missing.json()["errors"][0]["code"] == "missingApiKey"
 
 
 def test_batch_errors_are_scoped_to_their_task(http: httpx.Client) -> None:
