@@ -32,6 +32,7 @@ from mediarouter.routing.health import BreakerPolicy, HealthStore, MemoryHealth
 from mediarouter.routing.health_redis import RedisHealth
 from mediarouter.routing.policy import Policy, Rule, Weights
 from mediarouter.routing.router import ProviderRuntime, Router, RouterLimits
+from mediarouter.security.ssrf import UntrustedFetcher
 from mediarouter.settings import Settings
 from mediarouter.store.database import Database, open_database
 from mediarouter.store.idempotency import Idempotency, MemoryIdempotency, RedisIdempotency
@@ -56,6 +57,7 @@ class Gateway:
     db: Database
     limits: Limits
     idempotency: Idempotency
+    untrusted: UntrustedFetcher
     redis: Any = None
 
 
@@ -152,6 +154,7 @@ def build_gateway(settings: Settings) -> Gateway:
         db=db,
         limits=limits_store,
         idempotency=idempotency,
+        untrusted=UntrustedFetcher(settings.limits.max_image_bytes, settings.timeouts.fetch_s),
         redis=redis,
     )
 
@@ -200,6 +203,7 @@ def create_app(settings: Settings) -> Starlette:
             await gw.log.close()
             await gw.router.transport.close()
             await gw.media.close()
+            await gw.untrusted.close()
             await gw.db.close()
             if gw.redis is not None:
                 await gw.redis.aclose()

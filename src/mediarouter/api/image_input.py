@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -26,7 +27,12 @@ _STRING_FIELDS = (
 _FORMAT_ALIASES = {"jpg": "jpeg"}
 
 
-async def read_image_request(request: Request, mode: Mode, settings: Settings) -> tuple[ImageRequest, int]:
+Fetch = Callable[[str, str], Awaitable[tuple[bytes, str | None]]]
+
+
+async def read_image_request(
+    request: Request, mode: Mode, settings: Settings, fetch: Fetch | None = None
+) -> tuple[ImageRequest, int]:
     """The canonical request and the body size in bytes."""
     limits = settings.limits
     content_type = request.headers.get("content-type", "").lower()
@@ -66,9 +72,9 @@ async def read_image_request(request: Request, mode: Mode, settings: Settings) -
     fields = parse_json_object(body)
     images, mask = [], None
     if mode == "edit":
-        images = [_json_image(v, "image", settings) for v in _json_image_values(fields)]
+        images = [await _json_image(v, "image", settings, fetch) for v in _json_image_values(fields)]
         if fields.get("mask") is not None:
-            mask = _json_image(fields["mask"], "mask", settings)
+            mask = await _json_image(fields["mask"], "mask", settings, fetch)
     return build_request(mode, fields, images, mask, settings), len(body)
 
 
@@ -82,7 +88,7 @@ def _json_image_values(fields: dict[str, Any]) -> list[Any]:
     return values
 
 
-def _json_image(value: Any, param: str, settings: Settings) -> InputImage:
+async def _json_image(value: Any, param: str, settings: Settings, fetch: Fetch | None) -> InputImage:
     if isinstance(value, dict):
         value = value.get("image_url") or value.get("url")
         if isinstance(value, dict):
@@ -91,10 +97,10 @@ def _json_image(value: Any, param: str, settings: Settings) -> InputImage:
         raise invalid(f"'{param}' must be a data URI or an http(s) URL", param)
     if value.startswith("data:"):
         return check_image(decode_data_uri(value, param), param, None, settings.limits.max_image_bytes)
-    raise invalid(
-        f"'{param}' given as a URL is not fetched by this gateway yet; send it as a data URI or a multipart file",
-        param,
-    )
+    if fetch is None:
+        raise invalid(f"'{param}' must be a data URI here; send URLs to the HTTP API", param)
+    data, _ = await fetch(value, param)
+    return check_image(data, param, value.rsplit("/", 1)[-1][:100], settings.limits.max_image_bytes)
 
 
 def _int(fields: dict[str, Any], name: str, low: int, high: int) -> int | None:

@@ -82,7 +82,9 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
 async def _serve(
     request: Request, gw: Any, mode: Mode, record: RequestRecord, started: float, key: KeyRecord, lease: Lease
 ) -> Response:
-    canonical, record.request_size_bytes = await read_image_request(request, mode, gw.settings)
+    canonical, record.request_size_bytes = await read_image_request(
+        request, mode, gw.settings, gw.untrusted.fetch
+    )
     record.model, record.user = canonical.model, canonical.user
     record.params = canonical.logged_params()
     if gw.settings.log.store_prompts:

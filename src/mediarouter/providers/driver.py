@@ -83,8 +83,14 @@ async def _fetch_urls(
             raise UpstreamError("malformed", f"image URL host is not one of {adapter.slug}'s media hosts")
     loop = asyncio.get_running_loop()
     timeout = max(0.001, min(policy.fetch_s, deadline - loop.time()))
+    base_host = (urlsplit(call.base_url).hostname or "").lower()
     results = await asyncio.gather(
-        *(transport.fetch(adapter.slug, img.url or "", timeout) for img in pending)
+        *(
+            transport.fetch(
+                adapter.slug, img.url or "", timeout, (urlsplit(img.url or "").hostname or "") == base_host
+            )
+            for img in pending
+        )
     )
     for img, (data, content_type) in zip(pending, results, strict=True):
         img.data = data

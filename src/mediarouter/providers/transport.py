@@ -14,7 +14,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import orjson
 
+from mediarouter.errors import GatewayError
 from mediarouter.providers.base import FormPart, UpstreamError, UpstreamRequest, UpstreamResponse
+from mediarouter.security.ssrf import check_url, safe_session
+
+_GUARDED = "_guarded"  # the session whose resolver refuses private and local addresses
 
 
 class Transport:
@@ -26,6 +30,8 @@ class Transport:
 
     def session(self, provider: str) -> aiohttp.ClientSession:
         session = self._sessions.get(provider)
+        if provider == _GUARDED and (session is None or session.closed):
+            session = self._sessions[provider] = safe_session(headers={"User-Agent": "mediarouter"})
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300, family=socket.AF_UNSPEC
@@ -78,9 +84,22 @@ class Transport:
         except aiohttp.ClientError as exc:
             raise UpstreamError("transport", f"{type(exc).__name__}: {exc}") from None
 
-    async def fetch(self, provider: str, url: str, timeout_s: float) -> tuple[bytes, str | None]:
-        """GET an image URL the provider returned; the caller has already checked the host."""
-        response = await self.send(provider, UpstreamRequest("GET", url), timeout_s)
+    async def fetch(
+        self, provider: str, url: str, timeout_s: float, trusted: bool = True
+    ) -> tuple[bytes, str | None]:
+        """GET an image URL the provider returned (the caller checked the host is the provider's).
+
+        Untrusted hosts (a provider's CDN rather than its configured base URL) go through the SSRF
+        guard: never to private, loopback, link-local or metadata addresses, whatever DNS says.
+        """
+        if trusted:
+            response = await self.send(provider, UpstreamRequest("GET", url), timeout_s)
+        else:
+            try:
+                check_url(url, "url")
+            except GatewayError as exc:
+                raise UpstreamError("malformed", f"refusing to download the image: {exc.message}") from None
+            response = await self.send(_GUARDED, UpstreamRequest("GET", url), timeout_s)
         if response.status != 200:
             failure = "transport" if response.status >= 500 else "malformed"
             raise UpstreamError(
