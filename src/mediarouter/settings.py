@@ -55,6 +55,7 @@ class ServerSettings:
     host: str = _f("127.0.0.1", "Address `mediarouter serve` binds to.")
     port: int = _f(8080, "Port `mediarouter serve` listens on.")
     access_log: bool = _f(False, "Write an access line per request to stderr (costs CPU on the hot path).")
+    protect_metrics: bool = _f(False, "Require an admin key for /metrics.")
     graceful_shutdown_s: float = _f(30.0, "On SIGTERM, how long in-flight requests may take to finish.")
 
 

@@ -28,9 +28,13 @@ def _meta(result: object) -> dict[str, object]:
         ("qwen-image", None, (1328, 1328)),  # the catalog's default size
     ],
 )
-def test_generate_mapped_size(sdk: openai.OpenAI, model: str, size: str | None, expected: tuple[int, int]) -> None:
+def test_generate_mapped_size(
+    sdk: openai.OpenAI, model: str, size: str | None, expected: tuple[int, int]
+) -> None:
     extra = {"size": size} if size else {}
-    result = sdk.images.generate(model=f"{SLUG}/{model}", prompt="a paper lantern", response_format="b64_json", **extra)  # type: ignore[arg-type]
+    result = sdk.images.generate(
+        model=f"{SLUG}/{model}", prompt="a paper lantern", response_format="b64_json", **extra
+    )  # type: ignore[arg-type]
     image = decode(result.data[0])
     assert (image.size, image.format) == (expected, "PNG")
     meta = _meta(result)
@@ -84,9 +88,14 @@ def test_extra_fields_reach_dashscope(sdk: openai.OpenAI) -> None:
         ({"mode": "job_stuck"}, 504, "UPSTREAM_ERROR"),
     ],
 )
-def test_task_faults(admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str) -> None:
+def test_task_faults(
+    admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str
+) -> None:
     _fault(faults, **fault)
-    r = admin.post("/v1/images/generations", json={"model": f"{SLUG}/wan-2.6", "prompt": "p", "response_format": "b64_json"})
+    r = admin.post(
+        "/v1/images/generations",
+        json={"model": f"{SLUG}/wan-2.6", "prompt": "p", "response_format": "b64_json"},
+    )
     err = r.json()["error"]
     assert (r.status_code, err["code"]) == (status, code), r.text
     assert err["attempts"][-1]["provider"] == SLUG and "sk-sandbox" not in r.text

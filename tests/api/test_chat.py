@@ -46,7 +46,11 @@ def test_chat_through_the_sdk(sdk: openai.OpenAI, admin: httpx.Client) -> None:
     assert raw.headers["x-mediarouter-provider"] == "openrouter"
     assert float(raw.headers["x-mediarouter-cost"]) == pytest.approx(usage_cost, abs=1e-6)
     entry = _logged(admin, rid)
-    assert (entry["endpoint"], entry["status"], entry["modality"]) == ("/v1/chat/completions", "completed", "text")
+    assert (entry["endpoint"], entry["status"], entry["modality"]) == (
+        "/v1/chat/completions",
+        "completed",
+        "text",
+    )
     assert entry["cost"] == pytest.approx(usage_cost) and entry["attempts"][0]["usage"]["total_tokens"] > 0
 
 
@@ -120,13 +124,18 @@ def test_streaming_with_plain_http(gateway: Any) -> None:
         ({"mode": "content_policy"}, 400, "CONTENT_POLICY_VIOLATION"),
     ],
 )
-def test_upstream_errors(admin: httpx.Client, faults: httpx.Client, fault: dict[str, Any], status: int, code: str) -> None:
+def test_upstream_errors(
+    admin: httpx.Client, faults: httpx.Client, fault: dict[str, Any], status: int, code: str
+) -> None:
     _fault(faults, **fault)
     r = admin.post("/v1/chat/completions", json={"model": TEXT, "messages": HELLO})
     err = r.json()["error"]
     assert (r.status_code, err["code"]) == (status, code), r.text
     assert "openrouter" in err["message"] and "sk-sandbox" not in r.text
-    assert err["attempts"][0]["provider"] == "openrouter" and r.headers["x-mediarouter-request-id"] == err["request_id"]
+    assert (
+        err["attempts"][0]["provider"] == "openrouter"
+        and r.headers["x-mediarouter-request-id"] == err["request_id"]
+    )
     if status == 429:
         assert r.headers["retry-after"]
     assert _logged(admin, err["request_id"])["status"] == "upstream_failure"
@@ -144,7 +153,9 @@ def test_an_error_before_the_stream_is_a_plain_error(sdk: openai.OpenAI, faults:
         sdk.chat.completions.create(model=TEXT, messages=HELLO, stream=True)  # type: ignore[arg-type]
 
 
-def test_a_broken_stream_ends_with_an_error_event(sdk: openai.OpenAI, faults: httpx.Client, admin: httpx.Client) -> None:
+def test_a_broken_stream_ends_with_an_error_event(
+    sdk: openai.OpenAI, faults: httpx.Client, admin: httpx.Client
+) -> None:
     _fault(faults, mode="reset")
     received = []
     with pytest.raises(openai.APIError) as caught:
@@ -182,7 +193,11 @@ def test_missing_fields_are_rejected_before_any_upstream_call(
     admin: httpx.Client, faults: httpx.Client, body: dict[str, Any], param: str
 ) -> None:
     r = admin.post("/v1/chat/completions", json=body)
-    assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["param"]) == (400, "INVALID_REQUEST", param)
+    assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["param"]) == (
+        400,
+        "INVALID_REQUEST",
+        param,
+    )
     assert faults.get("/sandbox/_faults").json()["requests"].get("openrouter", 0) == 0
 
 
@@ -198,7 +213,9 @@ def test_bad_bodies_and_keys(gateway: Any, admin: httpx.Client) -> None:
 def test_without_openrouter_configured(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("providers:\n  openai:\n    api_key: sk-not-used\n")
-    settings = load_settings(config, {"MEDIAROUTER_DATA_DIR": str(tmp_path), "MEDIAROUTER_ADMIN_KEY": ADMIN_KEY})
+    settings = load_settings(
+        config, {"MEDIAROUTER_DATA_DIR": str(tmp_path), "MEDIAROUTER_ADMIN_KEY": ADMIN_KEY}
+    )
     assert not settings.sandbox_mode
     with TestClient(create_app(settings)) as client:
         r = client.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
+
 from imaging import decode, png
 
 SLUG = "fal"
@@ -24,7 +25,9 @@ def _fault(faults: httpx.Client, **fields: object) -> None:
     ],
 )
 def test_generate_mapped_size(sdk: openai.OpenAI, model: str, size: str, expected: tuple[int, int]) -> None:
-    result = sdk.images.generate(model=f"{SLUG}/{model}", prompt="a red bicycle", size=size, response_format="b64_json")
+    result = sdk.images.generate(
+        model=f"{SLUG}/{model}", prompt="a red bicycle", size=size, response_format="b64_json"
+    )
     assert decode(result.data[0]).size == expected
     meta = (result.model_extra or {})["metadata"]
     assert meta["provider"] == SLUG and [a["status"] for a in meta["attempts"]] == ["success"]
@@ -41,7 +44,10 @@ def test_generate_several_images_in_one_request(sdk: openai.OpenAI) -> None:
 )
 def test_edit(sdk: openai.OpenAI, model: str) -> None:
     result = sdk.images.edit(
-        model=f"{SLUG}/{model}", image=("in.png", png(96, 64), "image/png"), prompt="add a hat", response_format="b64_json"
+        model=f"{SLUG}/{model}",
+        image=("in.png", png(96, 64), "image/png"),
+        prompt="add a hat",
+        response_format="b64_json",
     )
     assert decode(result.data[0]).size[0] > 0
     assert (result.model_extra or {})["metadata"]["provider"] == SLUG
@@ -74,7 +80,9 @@ def test_upscale(sdk: openai.OpenAI) -> None:
         ({"mode": "job_failed"}, 502, "UPSTREAM_ERROR"),
     ],
 )
-def test_fault_modes(admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str) -> None:
+def test_fault_modes(
+    admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str
+) -> None:
     _fault(faults, **fault)
     r = admin.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell", "prompt": "p"})
     assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text

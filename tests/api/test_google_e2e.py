@@ -111,7 +111,13 @@ IMAGEN_FAULTS = [f for f in FAULTS if f[0]["mode"] in ("content_policy", "empty"
 
 
 def _check_fault(
-    admin: httpx.Client, faults: httpx.Client, slug: str, model: str, fault: dict[str, object], status: int, code: str | None
+    admin: httpx.Client,
+    faults: httpx.Client,
+    slug: str,
+    model: str,
+    fault: dict[str, object],
+    status: int,
+    code: str | None,
 ) -> None:
     _fault(faults, provider=slug, **fault)
     r = admin.post("/v1/images/generations", json={"model": f"{slug}/{model}", "prompt": "p", "size": "1:1"})
@@ -126,7 +132,12 @@ def _check_fault(
 @pytest.mark.parametrize("slug", SLUGS)
 @pytest.mark.parametrize(("fault", "status", "code"), FAULTS)
 def test_fault_modes(
-    admin: httpx.Client, faults: httpx.Client, slug: str, fault: dict[str, object], status: int, code: str | None
+    admin: httpx.Client,
+    faults: httpx.Client,
+    slug: str,
+    fault: dict[str, object],
+    status: int,
+    code: str | None,
 ) -> None:
     _check_fault(admin, faults, slug, "gemini-2.5-flash-image", fault, status, code)
 
@@ -134,7 +145,12 @@ def test_fault_modes(
 @pytest.mark.parametrize("slug", SLUGS)
 @pytest.mark.parametrize(("fault", "status", "code"), IMAGEN_FAULTS)
 def test_imagen_fault_modes(
-    admin: httpx.Client, faults: httpx.Client, slug: str, fault: dict[str, object], status: int, code: str | None
+    admin: httpx.Client,
+    faults: httpx.Client,
+    slug: str,
+    fault: dict[str, object],
+    status: int,
+    code: str | None,
 ) -> None:
     _check_fault(admin, faults, slug, "imagen-4.0-generate-001", fault, status, code)
 
@@ -143,14 +159,23 @@ def test_imagen_fault_modes(
     ("status", "failure"),
     [(400, "INVALID_REQUEST"), (401, "AUTH"), (403, "AUTH"), (404, "NOT_FOUND"), (429, "RATE_LIMITED")],
 )
-def test_error_statuses_are_classified(admin: httpx.Client, faults: httpx.Client, status: int, failure: str) -> None:
+def test_error_statuses_are_classified(
+    admin: httpx.Client, faults: httpx.Client, status: int, failure: str
+) -> None:
     _fault(faults, provider="gemini", mode="error", status=status)
     r = admin.post("/v1/images/generations", json={"model": "gemini/gemini-2.5-flash-image", "prompt": "p"})
     assert r.json()["error"]["attempts"][-1]["error_code"] == failure
 
 
+def test_invalid_api_key_is_an_auth_failure(admin: httpx.Client, faults: httpx.Client) -> None:
+    message = "API key not valid. Please pass a valid API key."
+    _fault(faults, provider="gemini", mode="error", status=400, message=message)
+    r = admin.post("/v1/images/generations", json={"model": "gemini/gemini-2.5-flash-image", "prompt": "p"})
+    assert (r.status_code, r.json()["error"]["attempts"][-1]["error_code"]) == (502, "AUTH")
+
+
 def test_region_block_fails_over(admin: httpx.Client, faults: httpx.Client) -> None:
-    """"User location is not supported" is a quota problem: the next provider serves the request.
+    """ "User location is not supported" is a quota problem: the next provider serves the request.
 
     A model the fault tests above leave alone, so no open breaker reorders the candidates."""
     message = "User location is not supported for the API use."

@@ -37,7 +37,11 @@ def test_generate_mapped_size(sdk: openai.OpenAI, model: str, size: str, expecte
 
 
 def test_the_cost_follows_the_token_price(admin: httpx.Client) -> None:
-    body = {"model": f"{SLUG}/gemini-2.5-flash-image", "prompt": "one two three", "response_format": "b64_json"}
+    body = {
+        "model": f"{SLUG}/gemini-2.5-flash-image",
+        "prompt": "one two three",
+        "response_format": "b64_json",
+    }
     result = admin.post("/v1/images/generations", json=body).json()
     usage = result["usage"]
     expected = (usage["prompt_tokens"] * 0.3 + usage["completion_tokens"] * 30.0) / 1_000_000
@@ -79,7 +83,9 @@ def test_url_output_is_stored_by_the_gateway(sdk: openai.OpenAI) -> None:
         ({"mode": "content_policy"}, 400, "CONTENT_POLICY_VIOLATION"),
     ],
 )
-def test_faults(admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str) -> None:
+def test_faults(
+    admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str
+) -> None:
     _fault(faults, **fault)
     body = {"model": f"{SLUG}/gemini-2.5-flash-image", "prompt": "p", "response_format": "b64_json"}
     r = admin.post("/v1/images/generations", json=body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
+
 from imaging import decode, png
 
 SLUG = "replicate"
@@ -28,7 +29,9 @@ def _meta(result: object) -> dict[str, object]:
     ],
 )
 def test_generate_mapped_size(sdk: openai.OpenAI, model: str, size: str, expected: tuple[int, int]) -> None:
-    result = sdk.images.generate(model=f"{SLUG}/{model}", prompt="a red bicycle", size=size, response_format="b64_json")
+    result = sdk.images.generate(
+        model=f"{SLUG}/{model}", prompt="a red bicycle", size=size, response_format="b64_json"
+    )
     assert decode(result.data[0]).size == expected
     meta = _meta(result)
     assert meta["provider"] == SLUG and [a["status"] for a in meta["attempts"]] == ["success"]
@@ -41,14 +44,19 @@ def test_generate_several_outputs_in_one_prediction(sdk: openai.OpenAI, faults: 
     images = [decode(d) for d in result.data]
     assert [im.size for im in images] == [(1024, 1024)] * 2 and {im.format for im in images} == {"JPEG"}
     counts = faults.get("/sandbox/_faults").json()["requests"]
-    listing = faults.get("/sandbox/replicate/v1/predictions", headers={"Authorization": "Bearer sk-sandbox"}).json()
+    listing = faults.get(
+        "/sandbox/replicate/v1/predictions", headers={"Authorization": "Bearer sk-sandbox"}
+    ).json()
     assert counts[SLUG] == 1, [(p["status"], p["input"], p["created_at"]) for p in listing["results"][:5]]
 
 
 @pytest.mark.parametrize("model", ["flux.1-kontext-pro", "gemini-2.5-flash-image", "flux.2-pro"])
 def test_edit(sdk: openai.OpenAI, model: str) -> None:
     result = sdk.images.edit(
-        model=f"{SLUG}/{model}", image=("in.png", png(96, 64), "image/png"), prompt="add a hat", response_format="b64_json"
+        model=f"{SLUG}/{model}",
+        image=("in.png", png(96, 64), "image/png"),
+        prompt="add a hat",
+        response_format="b64_json",
     )
     assert decode(result.data[0]).size[0] > 0
 
@@ -80,7 +88,9 @@ def test_upscale(sdk: openai.OpenAI) -> None:
         ({"mode": "job_failed"}, 502, "UPSTREAM_ERROR"),
     ],
 )
-def test_fault_modes(admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str) -> None:
+def test_fault_modes(
+    admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], status: int, code: str
+) -> None:
     _fault(faults, **fault)
     r = admin.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell", "prompt": "p"})
     assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
@@ -95,10 +105,12 @@ def test_job_failed_says_why(admin: httpx.Client, faults: httpx.Client) -> None:
     assert "failed" in r.json()["error"]["message"]
 
 
-def test_stuck_prediction_times_out_and_is_cancelled(gateway: object, admin: httpx.Client, faults: httpx.Client) -> None:
+def test_stuck_prediction_times_out_and_is_cancelled(admin: httpx.Client, faults: httpx.Client) -> None:
     _fault(faults, mode="job_stuck")
     r = admin.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell", "prompt": "stuck"})
     assert r.status_code == 504 and r.json()["error"]["attempts"][-1]["error_code"] == "TIMEOUT"
-    listing = admin.get("/sandbox/replicate/v1/predictions", headers={"Authorization": "Bearer sk-sandbox"}).json()
+    listing = admin.get(
+        "/sandbox/replicate/v1/predictions", headers={"Authorization": "Bearer sk-sandbox"}
+    ).json()
     stuck = [p for p in listing["results"] if p["input"].get("prompt") == "stuck"]
     assert stuck and stuck[0]["status"] == "canceled"  # the driver cancelled it on the way out

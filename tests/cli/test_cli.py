@@ -51,7 +51,11 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 
 def test_serve_banner_creates_admin_key_and_serves(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        CLI + ["serve", "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        CLI + ["serve", "--port", "0"],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -83,7 +87,9 @@ def test_serve_banner_creates_admin_key_and_serves(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(timeout=20)
     # A second start with a key in the database creates none.
-    again = subprocess.Popen(CLI + ["serve", "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, text=True)
+    again = subprocess.Popen(
+        CLI + ["serve", "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, text=True
+    )
     try:
         assert again.stdout is not None
         first = again.stdout.readline() + again.stdout.readline() + again.stdout.readline()
@@ -104,7 +110,21 @@ def test_bad_config_stops_startup(tmp_path: Path) -> None:
 def test_generate_edit_models_requests(gateway: Server, tmp_path: Path) -> None:
     env = _env(tmp_path, MEDIAROUTER_API_BASE=gateway.url, MEDIAROUTER_API_KEY=gateway.admin_key)
     out = tmp_path / "out"
-    done = _run(["generate", "a cli cat", "--model", "gpt-image-1-mini", "--size", "1024x1536", "--n", "2", "--out", str(out)], env)
+    done = _run(
+        [
+            "generate",
+            "a cli cat",
+            "--model",
+            "gpt-image-1-mini",
+            "--size",
+            "1024x1536",
+            "--n",
+            "2",
+            "--out",
+            str(out),
+        ],
+        env,
+    )
     files = done.stdout.split()
     assert len(files) == 2 and Image.open(files[0]).size == (1024, 1536)
     assert "provider openai" in done.stderr and "cost $" in done.stderr
@@ -121,7 +141,9 @@ def test_generate_edit_models_requests(gateway: Server, tmp_path: Path) -> None:
 
 
 def test_sandbox_standalone(tmp_path: Path) -> None:
-    proc = subprocess.Popen(CLI + ["sandbox", "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        CLI + ["sandbox", "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

@@ -29,7 +29,12 @@ def make_call(
 ) -> Call:
     inputs = [InputImage(PNG, "image/png", 64, 64) for _ in range(images)]
     request = ImageRequest(
-        mode="edit" if images else "generate", model=model_id, prompt="a red fox", n=n, images=inputs, extra=extra or {}
+        mode="edit" if images else "generate",
+        model=model_id,
+        prompt="a red fox",
+        n=n,
+        images=inputs,
+        extra=extra or {},
     )
     offering = Offering("alibaba", model_id, Price("image", 0.03), options={"api": api})
     model = ModelSpec(model_id, model_id, "alibaba", ("generate", "edit"), (offering,))
@@ -49,7 +54,9 @@ def test_size_uses_an_asterisk(size: str | None, expected: str | None) -> None:
 
 
 def test_text2image_is_an_async_task_request() -> None:
-    call = make_call(n=2, extra={"seed": 7, "negative_prompt": "blurry", "prompt_extend": False, "style": "x"})
+    call = make_call(
+        n=2, extra={"seed": 7, "negative_prompt": "blurry", "prompt_extend": False, "style": "x"}
+    )
     request = ADAPTER.build(call)
     assert (request.method, request.url) == ("POST", f"{BASE}/services/aigc/text2image/image-synthesis")
     assert request.headers == {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
@@ -66,7 +73,12 @@ def test_multimodal_generation_is_one_synchronous_message() -> None:
     assert request.url == f"{BASE}/services/aigc/multimodal-generation/generation"
     assert "X-DashScope-Async" not in request.headers
     assert request.json["input"] == {"messages": [{"role": "user", "content": [{"text": "a red fox"}]}]}
-    assert request.json["parameters"] == {"n": 1, "watermark": False, "size": "1664*928", "negative_prompt": "text"}
+    assert request.json["parameters"] == {
+        "n": 1,
+        "watermark": False,
+        "size": "1664*928",
+        "negative_prompt": "text",
+    }
 
 
 def test_multimodal_edit_sends_images_first_as_data_uris() -> None:
@@ -112,7 +124,10 @@ def test_a_succeeded_task_gives_its_urls_and_skips_failed_items() -> None:
         ({"task_status": "CANCELED"}, "job_failed"),
         ({"task_status": "UNKNOWN"}, "job_failed"),
         ({"task_status": "SUCCEEDED", "results": []}, "no_image"),
-        ({"task_status": "SUCCEEDED", "results": [{"code": "DataInspectionFailed", "message": "m"}]}, "content_policy"),
+        (
+            {"task_status": "SUCCEEDED", "results": [{"code": "DataInspectionFailed", "message": "m"}]},
+            "content_policy",
+        ),
         ({"task_status": "SUCCEEDED"}, "malformed"),
         ({"task_status": "WEIRD"}, "malformed"),
         ({"task_id": "t-1"}, "malformed"),
@@ -153,7 +168,9 @@ def test_error_table(status: int, code: str | None, failure: str) -> None:
 
 def test_an_error_in_a_200_body_is_an_error() -> None:
     with pytest.raises(UpstreamError) as caught:
-        ADAPTER.parse(make_call(), answer({"code": "InvalidParameter", "message": "size is wrong", "request_id": "r"}))
+        ADAPTER.parse(
+            make_call(), answer({"code": "InvalidParameter", "message": "size is wrong", "request_id": "r"})
+        )
     assert (caught.value.failure, caught.value.message) == ("invalid_request", "size is wrong")
 
 
@@ -165,7 +182,11 @@ def test_an_error_page_that_is_not_json_falls_back_to_the_status() -> None:
 
 def test_multimodal_answer() -> None:
     body = {
-        "output": {"choices": [{"message": {"role": "assistant", "content": [{"image": "https://x.aliyuncs.com/a.png"}]}}]},
+        "output": {
+            "choices": [
+                {"message": {"role": "assistant", "content": [{"image": "https://x.aliyuncs.com/a.png"}]}}
+            ]
+        },
         "usage": {"image_count": 1, "width": 1664, "height": 928},
     }
     result = ADAPTER.parse(make_call("multimodal", "qwen-image-plus", "1664x928"), answer(body))

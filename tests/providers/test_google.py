@@ -12,7 +12,7 @@ import orjson
 import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from mediarouter.catalog.models import ModelSpec, Offering, Price
 from mediarouter.errors import ConfigError
@@ -69,10 +69,17 @@ def make_call(
         row_options["api"] = api
     offering = Offering("gemini", model_id, Price("image", 0.04), options=row_options)
     model = ModelSpec(
-        model_id, model_id, "google", ("generate", "edit"), (offering,), resolutions=resolutions,
+        model_id,
+        model_id,
+        "google",
+        ("generate", "edit"),
+        (offering,),
+        resolutions=resolutions,
         output_formats=("png", "jpeg"),
-    )  # fmt: skip
-    return Call(request, model, offering, base, "key-or-token", None, None, aspect, resolution, options=options or {})
+    )
+    return Call(
+        request, model, offering, base, "key-or-token", None, None, aspect, resolution, options=options or {}
+    )
 
 
 def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> UpstreamResponse:
@@ -112,7 +119,9 @@ def test_edit_sends_images_as_inline_data_after_the_text() -> None:
         (None, ("1K", "2K"), {"aspectRatio": "16:9"}),
     ],
 )
-def test_image_config_vocabulary(resolution: str | None, resolutions: tuple[str, ...], expected: dict[str, str]) -> None:
+def test_image_config_vocabulary(
+    resolution: str | None, resolutions: tuple[str, ...], expected: dict[str, str]
+) -> None:
     call = make_call(resolution=resolution, resolutions=resolutions)
     assert GEMINI.build(call).json["generationConfig"]["imageConfig"] == expected
 
@@ -130,8 +139,15 @@ def test_jpeg_output_options_only_on_vertex() -> None:
 
 
 def test_imagen_predict_request_on_the_gemini_api() -> None:
-    call = make_call("imagen-4.0-generate-001", aspect="3:4", resolution="2K", resolutions=("1K", "2K"), n=6,
-                     output_format="jpeg", extra={"seed": 3, "negative_prompt": "fog"})  # fmt: skip
+    call = make_call(
+        "imagen-4.0-generate-001",
+        aspect="3:4",
+        resolution="2K",
+        resolutions=("1K", "2K"),
+        n=6,
+        output_format="jpeg",
+        extra={"seed": 3, "negative_prompt": "fog"},
+    )
     request = GEMINI.build(call)
     assert request.url == f"{GEMINI_BASE}/models/imagen-4.0-generate-001:predict"
     assert request.json == {
@@ -147,9 +163,17 @@ def test_imagen_predict_request_on_the_gemini_api() -> None:
 
 
 def test_imagen_on_vertex_takes_seed_and_negative_prompt() -> None:
-    call = make_call("imagen-4.0-fast-generate-001", base=VERTEX_BASE, api="predict", aspect="1:1",
-                     resolution="1K", resolutions=("1K",), extra={"seed": 3, "negative_prompt": "fog"},
-                     options=OAUTH, row={"location": "us-central1"})  # fmt: skip
+    call = make_call(
+        "imagen-4.0-fast-generate-001",
+        base=VERTEX_BASE,
+        api="predict",
+        aspect="1:1",
+        resolution="1K",
+        resolutions=("1K",),
+        extra={"seed": 3, "negative_prompt": "fog"},
+        options=OAUTH,
+        row={"location": "us-central1"},
+    )
     request = VERTEX.build(call)
     assert request.url == (
         "https://us-central1-aiplatform.googleapis.com/v1/projects/my-proj/locations/us-central1"
@@ -168,11 +192,21 @@ def test_imagen_on_vertex_takes_seed_and_negative_prompt() -> None:
 
 @pytest.mark.parametrize(("factor", "expected"), [(2, "x2"), (4, "x4"), (None, "x2")])
 def test_upscale_request(factor: int | None, expected: str) -> None:
-    call = make_call("imagen-4.0-upscale-preview", base=VERTEX_BASE, api="predict_upscale", images=1,
-                     scale_factor=factor, options=OAUTH, mode="upscale")  # fmt: skip
+    call = make_call(
+        "imagen-4.0-upscale-preview",
+        base=VERTEX_BASE,
+        api="predict_upscale",
+        images=1,
+        scale_factor=factor,
+        options=OAUTH,
+        mode="upscale",
+    )
     body = VERTEX.build(call).json
     assert body["instances"] == [
-        {"prompt": "a red fox", "image": {"bytesBase64Encoded": base64.b64encode(PNG).decode(), "mimeType": "image/png"}}
+        {
+            "prompt": "a red fox",
+            "image": {"bytesBase64Encoded": base64.b64encode(PNG).decode(), "mimeType": "image/png"},
+        }
     ]
     assert body["parameters"] == {
         "mode": "upscale",
@@ -184,8 +218,14 @@ def test_upscale_request(factor: int | None, expected: str) -> None:
 
 @pytest.mark.parametrize(("images", "factor"), [(0, 2), (2, 2), (1, 3)])
 def test_upscale_refuses_what_it_cannot_send(images: int, factor: int) -> None:
-    call = make_call("imagen-4.0-upscale-preview", base=VERTEX_BASE, api="predict_upscale", images=images,
-                     scale_factor=factor, options=OAUTH)  # fmt: skip
+    call = make_call(
+        "imagen-4.0-upscale-preview",
+        base=VERTEX_BASE,
+        api="predict_upscale",
+        images=images,
+        scale_factor=factor,
+        options=OAUTH,
+    )
     with pytest.raises(UpstreamError) as caught:
         VERTEX.build(call)
     assert caught.value.failure == "invalid_request"
@@ -194,23 +234,57 @@ def test_upscale_refuses_what_it_cannot_send(images: int, factor: int) -> None:
 @pytest.mark.parametrize(
     ("options", "row", "base", "url", "headers"),
     [
-        (OAUTH, {"location": "global"}, VERTEX_BASE,
-         "https://aiplatform.googleapis.com/v1/projects/my-proj/locations/global", {"Authorization": "Bearer key-or-token"}),
-        (OAUTH, {}, VERTEX_BASE,
-         "https://aiplatform.googleapis.com/v1/projects/my-proj/locations/global", {"Authorization": "Bearer key-or-token"}),
-        ({**OAUTH, "location": "europe-west4"}, {"location": "global"}, VERTEX_BASE,
-         "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4", None),
-        ({**OAUTH, "location": "eu"}, {}, VERTEX_BASE,
-         "https://aiplatform.eu.rep.googleapis.com/v1/projects/my-proj/locations/eu", None),
-        ({**OAUTH, "api_version": "v1beta1"}, {"location": "us-central1"}, "http://127.0.0.1:9/sandbox/vertex",
-         "http://127.0.0.1:9/sandbox/vertex/v1beta1/projects/my-proj/locations/us-central1", None),
-        ({}, {"location": "us-central1"}, VERTEX_BASE,
-         "https://aiplatform.googleapis.com/v1", {"x-goog-api-key": "key-or-token"}),  # express mode
-        ({"project": "p2"}, {"location": "us-central1"}, VERTEX_BASE,
-         "https://us-central1-aiplatform.googleapis.com/v1/projects/p2/locations/us-central1",
-         {"x-goog-api-key": "key-or-token"}),
+        (
+            OAUTH,
+            {"location": "global"},
+            VERTEX_BASE,
+            "https://aiplatform.googleapis.com/v1/projects/my-proj/locations/global",
+            {"Authorization": "Bearer key-or-token"},
+        ),
+        (
+            OAUTH,
+            {},
+            VERTEX_BASE,
+            "https://aiplatform.googleapis.com/v1/projects/my-proj/locations/global",
+            {"Authorization": "Bearer key-or-token"},
+        ),
+        (
+            {**OAUTH, "location": "europe-west4"},
+            {"location": "global"},
+            VERTEX_BASE,
+            "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4",
+            None,
+        ),
+        (
+            {**OAUTH, "location": "eu"},
+            {},
+            VERTEX_BASE,
+            "https://aiplatform.eu.rep.googleapis.com/v1/projects/my-proj/locations/eu",
+            None,
+        ),
+        (
+            {**OAUTH, "api_version": "v1beta1"},
+            {"location": "us-central1"},
+            "http://127.0.0.1:9/sandbox/vertex",
+            "http://127.0.0.1:9/sandbox/vertex/v1beta1/projects/my-proj/locations/us-central1",
+            None,
+        ),
+        (
+            {},
+            {"location": "us-central1"},
+            VERTEX_BASE,
+            "https://aiplatform.googleapis.com/v1",
+            {"x-goog-api-key": "key-or-token"},
+        ),  # express mode
+        (
+            {"project": "p2"},
+            {"location": "us-central1"},
+            VERTEX_BASE,
+            "https://us-central1-aiplatform.googleapis.com/v1/projects/p2/locations/us-central1",
+            {"x-goog-api-key": "key-or-token"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_vertex_url_and_auth(
     options: dict[str, Any], row: dict[str, Any], base: str, url: str, headers: dict[str, str] | None
 ) -> None:
@@ -243,14 +317,24 @@ IMAGE_PART = {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}
 
 
 def test_generate_content_answer() -> None:
-    usage = {"promptTokenCount": 10, "candidatesTokenCount": 1290, "thoughtsTokenCount": 5, "totalTokenCount": 1305}
+    usage = {
+        "promptTokenCount": 10,
+        "candidatesTokenCount": 1290,
+        "thoughtsTokenCount": 5,
+        "totalTokenCount": 1305,
+    }
     body = {
-        "candidates": [candidate({"text": "draft", "thought": True},
-                                 {"inlineData": {"mimeType": "image/png", "data": "dGhvdWdodA=="}, "thought": True},
-                                 {"text": "Here it is"}, {**IMAGE_PART, "thoughtSignature": "c2ln"})],
+        "candidates": [
+            candidate(
+                {"text": "draft", "thought": True},
+                {"inlineData": {"mimeType": "image/png", "data": "dGhvdWdodA=="}, "thought": True},
+                {"text": "Here it is"},
+                {**IMAGE_PART, "thoughtSignature": "c2ln"},
+            )
+        ],
         "usageMetadata": usage,
         "modelVersion": "gemini-3-pro-image-preview",
-    }  # fmt: skip
+    }
     result = GEMINI.parse(make_call(), answer(body))
     assert isinstance(result, Done)
     output = result.output
@@ -262,27 +346,41 @@ def test_generate_content_answer() -> None:
 def test_snake_case_inline_data_is_read() -> None:
     body = {"candidates": [candidate({"inline_data": {"mime_type": "image/jpeg", "data": "abcd"}})]}
     output = GEMINI.parse(make_call(), answer(body)).output
-    assert [(i.b64, i.mime) for i in output.images] == [("abcd", "image/jpeg")] and output.output_format == "jpeg"
+    assert [(i.b64, i.mime) for i in output.images] == [
+        ("abcd", "image/jpeg")
+    ] and output.output_format == "jpeg"
 
 
 @pytest.mark.parametrize(
     ("body", "failure", "code"),
     [
         ({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}}, "content_policy", "PROHIBITED_CONTENT"),
-        ({"candidates": [{"finishReason": "IMAGE_SAFETY", "finishMessage": "blocked"}]}, "content_policy", "IMAGE_SAFETY"),
+        (
+            {"candidates": [{"finishReason": "IMAGE_SAFETY", "finishMessage": "blocked"}]},
+            "content_policy",
+            "IMAGE_SAFETY",
+        ),
         ({"candidates": [candidate(finish="SAFETY")]}, "content_policy", "SAFETY"),
-        ({"candidates": [candidate(finish="IMAGE_PROHIBITED_CONTENT")]}, "content_policy", "IMAGE_PROHIBITED_CONTENT"),
+        (
+            {"candidates": [candidate(finish="IMAGE_PROHIBITED_CONTENT")]},
+            "content_policy",
+            "IMAGE_PROHIBITED_CONTENT",
+        ),
         ({"candidates": [candidate(finish="NO_IMAGE")]}, "no_image", "NO_IMAGE"),
         ({"candidates": [candidate(finish="IMAGE_OTHER")]}, "no_image", "IMAGE_OTHER"),
         ({"candidates": [candidate({"text": "I can only describe it"})]}, "no_image", "STOP"),
-        ({"candidates": [candidate({"text": "x", "thought": True}, {**IMAGE_PART, "thought": True})]}, "no_image", "STOP"),
+        (
+            {"candidates": [candidate({"text": "x", "thought": True}, {**IMAGE_PART, "thought": True})]},
+            "no_image",
+            "STOP",
+        ),
         ({"candidates": [], "usageMetadata": {}}, "no_image", None),
         ({"candidates": "nope"}, "malformed", None),
         ({"data": []}, "malformed", None),
         ([1, 2], "malformed", None),
         (b"<html>", "malformed", None),
     ],
-)  # fmt: skip
+)
 def test_generate_content_answers_without_an_image(body: Any, failure: str, code: str | None) -> None:
     with pytest.raises(UpstreamError) as caught:
         GEMINI.parse(make_call(), answer(body))
@@ -290,25 +388,37 @@ def test_generate_content_answers_without_an_image(body: Any, failure: str, code
 
 
 def test_predict_answer() -> None:
-    body = {"predictions": [{"bytesBase64Encoded": "AAAA", "mimeType": "image/jpeg", "prompt": "a fox, detailed"},
-                            {"raiFilteredReason": "filtered"}]}  # fmt: skip
+    body = {
+        "predictions": [
+            {"bytesBase64Encoded": "AAAA", "mimeType": "image/jpeg", "prompt": "a fox, detailed"},
+            {"raiFilteredReason": "filtered"},
+        ]
+    }
     output = GEMINI.parse(make_call("imagen-4.0-generate-001"), answer(body)).output
-    assert [(i.b64, i.mime, i.revised_prompt) for i in output.images] == [("AAAA", "image/jpeg", "a fox, detailed")]
+    assert [(i.b64, i.mime, i.revised_prompt) for i in output.images] == [
+        ("AAAA", "image/jpeg", "a fox, detailed")
+    ]
     assert output.output_format == "jpeg"
 
 
 @pytest.mark.parametrize(
     ("body", "failure"),
     [
-        ({"predictions": [{"raiFilteredReason": "Your current safety filter threshold filtered out the image"}]},
-         "content_policy"),
+        (
+            {
+                "predictions": [
+                    {"raiFilteredReason": "Your current safety filter threshold filtered out the image"}
+                ]
+            },
+            "content_policy",
+        ),
         ({}, "no_image"),
         ({"predictions": []}, "no_image"),
         ({"predictions": {"a": 1}}, "malformed"),
         ({"predictions": ["x"]}, "malformed"),
         ("text", "malformed"),
     ],
-)  # fmt: skip
+)
 def test_predict_answers_without_an_image(body: Any, failure: str) -> None:
     with pytest.raises(UpstreamError) as caught:
         VERTEX.parse(make_call("imagen-4.0-generate-001", options=OAUTH), answer(body))
@@ -318,8 +428,12 @@ def test_predict_answers_without_an_image(body: Any, failure: str) -> None:
 # --- errors ---------------------------------------------------------------------------------------
 
 
-def rpc(status: int, name: str, message: str = "m", details: list[dict[str, Any]] | None = None) -> UpstreamResponse:
-    return answer({"error": {"code": status, "message": message, "status": name, "details": details or []}}, status)
+def rpc(
+    status: int, name: str, message: str = "m", details: list[dict[str, Any]] | None = None
+) -> UpstreamResponse:
+    return answer(
+        {"error": {"code": status, "message": message, "status": name, "details": details or []}}, status
+    )
 
 
 INFO = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -329,35 +443,87 @@ INFO = "type.googleapis.com/google.rpc.ErrorInfo"
     ("response", "failure", "code", "retry_after"),
     [
         (rpc(400, "INVALID_ARGUMENT"), "invalid_request", "INVALID_ARGUMENT", None),
-        (rpc(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
-             [{"@type": INFO, "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]), "auth", "API_KEY_INVALID", None),
-        (rpc(400, "FAILED_PRECONDITION", "User location is not supported for the API use."), "quota",
-         "FAILED_PRECONDITION", None),
-        (rpc(400, "INVALID_ARGUMENT", "Image generation failed with the following error: The prompt could not be "
-             "submitted. This prompt contains sensitive words that violate Google's Responsible AI practices."),
-         "content_policy", "INVALID_ARGUMENT", None),
-        (rpc(401, "UNAUTHENTICATED", details=[{"@type": INFO, "reason": "ACCESS_TOKEN_EXPIRED"}]), "auth",
-         "ACCESS_TOKEN_EXPIRED", None),
+        (
+            rpc(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                [{"@type": INFO, "reason": "API_KEY_INVALID", "domain": "googleapis.com"}],
+            ),
+            "auth",
+            "API_KEY_INVALID",
+            None,
+        ),
+        (
+            rpc(400, "FAILED_PRECONDITION", "User location is not supported for the API use."),
+            "quota",
+            "FAILED_PRECONDITION",
+            None,
+        ),
+        (
+            rpc(
+                400,
+                "INVALID_ARGUMENT",
+                "Image generation failed with the following error: The prompt could not be submitted. "
+                "This prompt contains sensitive words that violate Google's Responsible AI practices.",
+            ),
+            "content_policy",
+            "INVALID_ARGUMENT",
+            None,
+        ),
+        (
+            rpc(401, "UNAUTHENTICATED", details=[{"@type": INFO, "reason": "ACCESS_TOKEN_EXPIRED"}]),
+            "auth",
+            "ACCESS_TOKEN_EXPIRED",
+            None,
+        ),
         (rpc(403, "PERMISSION_DENIED"), "auth", "PERMISSION_DENIED", None),
-        (rpc(403, "PERMISSION_DENIED", details=[{"@type": INFO, "reason": "BILLING_DISABLED"}]), "quota",
-         "BILLING_DISABLED", None),
+        (
+            rpc(403, "PERMISSION_DENIED", details=[{"@type": INFO, "reason": "BILLING_DISABLED"}]),
+            "quota",
+            "BILLING_DISABLED",
+            None,
+        ),
         (rpc(404, "NOT_FOUND"), "not_found", "NOT_FOUND", None),
-        (rpc(429, "RESOURCE_EXHAUSTED", details=[{"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                                  "retryDelay": "41s"}]), "rate_limited", "RESOURCE_EXHAUSTED", 41.0),
-        (rpc(429, "RESOURCE_EXHAUSTED", details=[{"retryDelay": "0.5s"}]), "rate_limited", "RESOURCE_EXHAUSTED", 0.5),
+        (
+            rpc(
+                429,
+                "RESOURCE_EXHAUSTED",
+                details=[{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "41s"}],
+            ),
+            "rate_limited",
+            "RESOURCE_EXHAUSTED",
+            41.0,
+        ),
+        (
+            rpc(429, "RESOURCE_EXHAUSTED", details=[{"retryDelay": "0.5s"}]),
+            "rate_limited",
+            "RESOURCE_EXHAUSTED",
+            0.5,
+        ),
         (rpc(500, "INTERNAL"), "server", "INTERNAL", None),
         (rpc(503, "UNAVAILABLE"), "overloaded", "UNAVAILABLE", None),
         (rpc(504, "DEADLINE_EXCEEDED"), "timeout", "DEADLINE_EXCEEDED", None),
         (answer(b"<html>bad gateway</html>", 502), "server", None, None),
         (answer(b"", 429, {"retry-after": "3"}), "rate_limited", None, 3.0),
-        (answer([{"error": {"code": 404, "message": "gone", "status": "NOT_FOUND"}}], 404), "not_found", "NOT_FOUND", None),
+        (
+            answer([{"error": {"code": 404, "message": "gone", "status": "NOT_FOUND"}}], 404),
+            "not_found",
+            "NOT_FOUND",
+            None,
+        ),
     ],
-)  # fmt: skip
-def test_error_table(response: UpstreamResponse, failure: str, code: str | None, retry_after: float | None) -> None:
+)
+def test_error_table(
+    response: UpstreamResponse, failure: str, code: str | None, retry_after: float | None
+) -> None:
     error = classify_google_error(response)
     assert (error.failure, error.provider_code, error.retry_after, error.status) == (
-        failure, code, retry_after, response.status,
-    )  # fmt: skip
+        failure,
+        code,
+        retry_after,
+        response.status,
+    )
     with pytest.raises(UpstreamError):
         GEMINI.parse(make_call(), response)
 
@@ -382,9 +548,9 @@ def test_assertion_is_a_signed_rs256_jwt() -> None:
         "exp": 1_003_600,
     }
     private = serialization.load_pem_private_key(SANDBOX_PRIVATE_KEY.encode(), password=None)
-    public = private.public_key()
+    assert isinstance(private, rsa.RSAPrivateKey)
     raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
-    public.verify(raw, f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
+    private.public_key().verify(raw, f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())
 
 
 @pytest.mark.parametrize(

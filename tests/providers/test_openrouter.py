@@ -28,11 +28,18 @@ PNG_B64 = base64.b64encode(PNG).decode()
 
 
 def make_call(
-    aspect: str | None = "16:9", resolution: str | None = "1K", images: int = 0, options: dict[str, Any] | None = None
+    aspect: str | None = "16:9",
+    resolution: str | None = "1K",
+    images: int = 0,
+    options: dict[str, Any] | None = None,
 ) -> Call:
     inputs = [InputImage(PNG, "image/png", 64, 64) for _ in range(images)]
-    request = ImageRequest(mode="edit" if images else "generate", model="m", prompt="a lighthouse", images=inputs)
-    offering = Offering("openrouter", "google/gemini-2.5-flash-image", Price("token", 0, 0.3, 30.0), options=options or {})
+    request = ImageRequest(
+        mode="edit" if images else "generate", model="m", prompt="a lighthouse", images=inputs
+    )
+    offering = Offering(
+        "openrouter", "google/gemini-2.5-flash-image", Price("token", 0, 0.3, 30.0), options=options or {}
+    )
     model = ModelSpec("gemini-2.5-flash-image", "Nano Banana", "google", ("generate", "edit"), (offering,))
     return Call(request, model, offering, BASE, "sk-or-test", "1344x768", None, aspect, resolution)
 
@@ -42,7 +49,9 @@ def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) 
     return UpstreamResponse(status, headers or {}, raw)
 
 
-def completion(message: dict[str, Any], finish: str = "stop", usage: dict[str, Any] | None = None) -> dict[str, Any]:
+def completion(
+    message: dict[str, Any], finish: str = "stop", usage: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "id": "gen-1",
         "model": "google/gemini-2.5-flash-image",
@@ -120,7 +129,11 @@ def test_a_data_url_that_is_not_base64_is_malformed() -> None:
         (400, {"code": 400, "message": "bad"}, "invalid_request"),
         (401, {"code": 401, "message": "User not found."}, "auth"),
         (402, {"code": 402, "message": "Insufficient credits"}, "quota"),
-        (403, {"code": 403, "message": "flagged", "metadata": {"reasons": ["violence"], "flagged_input": "x"}}, "content_policy"),
+        (
+            403,
+            {"code": 403, "message": "flagged", "metadata": {"reasons": ["violence"], "flagged_input": "x"}},
+            "content_policy",
+        ),
         (403, {"code": 403, "message": "Forbidden"}, "quota"),
         (404, {"code": 404, "message": "No endpoints found"}, "not_found"),
         (408, {"code": 408, "message": "timeout"}, "timeout"),

@@ -41,7 +41,9 @@ def png_uri(width: int = 96, height: int = 64) -> str:
 
 
 def submit(**params: Any) -> Any:
-    return ImageSynthesis.async_call(model=params.pop("model", WAN), prompt="a fox in snow", api_key=KEY, **params)
+    return ImageSynthesis.async_call(
+        model=params.pop("model", WAN), prompt="a fox in snow", api_key=KEY, **params
+    )
 
 
 def test_task_lifecycle_with_async_call_fetch_and_wait() -> None:
@@ -120,7 +122,9 @@ def test_multimodal_generation_with_qwen_image() -> None:
 
 
 def test_multimodal_edit_with_qwen_image_edit() -> None:
-    messages = [{"role": "user", "content": [{"image": png_uri(96, 64)}, {"image": png_uri()}, {"text": "add snow"}]}]
+    messages = [
+        {"role": "user", "content": [{"image": png_uri(96, 64)}, {"image": png_uri()}, {"text": "add snow"}]}
+    ]
     result = MultiModalConversation.call(model="qwen-image-edit-plus", messages=messages, api_key=KEY, n=2)
     assert result.status_code == HTTPStatus.OK
     urls = [part["image"] for part in result.output.choices[0].message.content]
@@ -136,18 +140,26 @@ def test_multimodal_edit_with_qwen_image_edit() -> None:
         ("qwen-image-plus", [{"text": "x"}], None),
         ("qwen-image-plus", [{"image": "data:image/png;base64,AAAA"}, {"text": "x"}], "InvalidParameter"),
         ("qwen-image-edit-plus", [{"text": "no image"}], "InvalidParameter"),
-        ("qwen-image-edit-plus", [{"image": "https://example.com/a.png"}, {"text": "x"}], "InvalidParameter.DataInspection"),
+        (
+            "qwen-image-edit-plus",
+            [{"image": "https://example.com/a.png"}, {"text": "x"}],
+            "InvalidParameter.DataInspection",
+        ),
         (WAN, [{"text": "x"}], "InvalidParameter"),  # a text2image model on the multimodal API
     ],
 )
 def test_multimodal_validation(model: str, content: list[dict[str, str]], code: str | None) -> None:
-    result = MultiModalConversation.call(model=model, messages=[{"role": "user", "content": content}], api_key=KEY)
+    result = MultiModalConversation.call(
+        model=model, messages=[{"role": "user", "content": content}], api_key=KEY
+    )
     assert (result.code or None) == code, result.message
 
 
 def test_qwen_image_only_draws_its_own_sizes() -> None:
     messages = [{"role": "user", "content": [{"text": "x"}]}]
-    result = MultiModalConversation.call(model="qwen-image-plus", messages=messages, api_key=KEY, size="1024*1024")
+    result = MultiModalConversation.call(
+        model="qwen-image-plus", messages=messages, api_key=KEY, size="1024*1024"
+    )
     assert (result.status_code, result.code) == (400, "InvalidParameter") and "1664*928" in result.message
 
 
@@ -181,7 +193,9 @@ def test_job_faults_decide_the_task(sandbox: RunningServer, mode: str, status: s
         ({"mode": "job_failed"}, 500, "InternalError.Algo"),
     ],
 )
-def test_faults_on_the_multimodal_api(sandbox: RunningServer, fault: dict[str, Any], status: int, code: str) -> None:
+def test_faults_on_the_multimodal_api(
+    sandbox: RunningServer, fault: dict[str, Any], status: int, code: str
+) -> None:
     sandbox.set_fault(provider="alibaba", model="qwen-image-plus", **fault)
     messages = [{"role": "user", "content": [{"text": "x"}]}]
     result = MultiModalConversation.call(model="qwen-image-plus", messages=messages, api_key=KEY)

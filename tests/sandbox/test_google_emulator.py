@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import google.auth.credentials
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -56,15 +57,23 @@ def gemini(sandbox: RunningServer, recorder: Recorder) -> Iterator[genai.Client]
 
 
 def service_account_info(sandbox: RunningServer) -> dict[str, str]:
-    with urllib.request.urlopen(f"{sandbox.base_url}/sandbox/vertex/service-account.json", timeout=10) as answer:
+    with urllib.request.urlopen(
+        f"{sandbox.base_url}/sandbox/vertex/service-account.json", timeout=10
+    ) as answer:
         info: dict[str, str] = json.loads(answer.read())
     return info
 
 
-def vertex_client(sandbox: RunningServer, recorder: Recorder, credentials: Any, location: str = "us-central1") -> genai.Client:
+def vertex_client(
+    sandbox: RunningServer, recorder: Recorder, credentials: Any, location: str = "us-central1"
+) -> genai.Client:
     options = types.HttpOptions(base_url=f"{sandbox.base_url}/sandbox/vertex", httpx_client=recorder.client())
     return genai.Client(
-        vertexai=True, project="sandbox-project", location=location, credentials=credentials, http_options=options
+        vertexai=True,
+        project="sandbox-project",
+        location=location,
+        credentials=credentials,
+        http_options=options,
     )
 
 
@@ -101,7 +110,9 @@ def test_gemini_generate_image(gemini: genai.Client, recorder: Recorder) -> None
     config = types.GenerateContentConfig(
         response_modalities=["IMAGE"], image_config=types.ImageConfig(aspect_ratio="16:9")
     )
-    response = gemini.models.generate_content(model="gemini-2.5-flash-image", contents="a red bicycle", config=config)
+    response = gemini.models.generate_content(
+        model="gemini-2.5-flash-image", contents="a red bicycle", config=config
+    )
     (part,) = image_parts(response)
     assert part.inline_data is not None and part.inline_data.mime_type == "image/png"
     assert picture(part.inline_data.data).size == (1344, 768)
@@ -109,7 +120,10 @@ def test_gemini_generate_image(gemini: genai.Client, recorder: Recorder) -> None
     method, path, headers, body = recorder.sent[-1]
     assert (method, path) == ("POST", "/sandbox/gemini/v1/models/gemini-2.5-flash-image:generateContent")
     assert headers["x-goog-api-key"] == "AIza-test"
-    assert body["generationConfig"] == {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "16:9"}}
+    assert body["generationConfig"] == {
+        "responseModalities": ["IMAGE"],
+        "imageConfig": {"aspectRatio": "16:9"},
+    }
 
 
 def test_gemini_edit_follows_the_input_shape(gemini: genai.Client, recorder: Recorder) -> None:
@@ -131,7 +145,9 @@ def test_gemini_3_signs_parts_and_shows_thoughts(gemini: genai.Client) -> None:
         image_config=types.ImageConfig(aspect_ratio="1:1", image_size="2K"),
         thinking_config=types.ThinkingConfig(include_thoughts=True),
     )
-    response = gemini.models.generate_content(model="gemini-3-pro-image-preview", contents="a poster", config=config)
+    response = gemini.models.generate_content(
+        model="gemini-3-pro-image-preview", contents="a poster", config=config
+    )
     assert response.candidates and response.candidates[0].content and response.candidates[0].content.parts
     parts = response.candidates[0].content.parts
     assert parts[0].thought is True and parts[-1].thought_signature
@@ -207,7 +223,9 @@ def test_vertex_generate_content_with_a_service_account(vertex: genai.Client, re
         response_modalities=["IMAGE"],
         image_config=types.ImageConfig(aspect_ratio="4:3", output_mime_type="image/jpeg"),
     )
-    response = vertex.models.generate_content(model="gemini-3-pro-image-preview", contents="a dog", config=config)
+    response = vertex.models.generate_content(
+        model="gemini-3-pro-image-preview", contents="a dog", config=config
+    )
     (part,) = image_parts(response)
     assert part.inline_data is not None and part.inline_data.mime_type == "image/jpeg"
     image = picture(part.inline_data.data)
@@ -254,7 +272,9 @@ def test_vertex_rai_filtered_images(vertex: genai.Client, sandbox: RunningServer
 
 def test_vertex_upscale_image(vertex: genai.Client, recorder: Recorder) -> None:
     source = types.Image(image_bytes=png((80, 60)), mime_type="image/png")
-    response = vertex.models.upscale_image(model="imagen-4.0-upscale-preview", image=source, upscale_factor="x4")
+    response = vertex.models.upscale_image(
+        model="imagen-4.0-upscale-preview", image=source, upscale_factor="x4"
+    )
     assert response.generated_images and response.generated_images[0].image
     assert picture(response.generated_images[0].image.image_bytes).size == (320, 240)
     parameters = recorder.sent[-1][3]["parameters"]
@@ -271,21 +291,15 @@ def test_vertex_express_mode(sandbox: RunningServer, recorder: Recorder) -> None
     assert headers["x-goog-api-key"] == "AQ.express-key"
 
 
-class FixedToken(service_account.Credentials):  # type: ignore[misc]
+class FixedToken(google.auth.credentials.Credentials):  # type: ignore[misc]
     """Credentials whose token did not come from the emulator."""
 
     def __init__(self, token: str) -> None:
+        super().__init__()
         self.token = token
-        self.expiry = None
-        self._quota_project_id = None
-        self._universe_domain = "googleapis.com"
 
     def refresh(self, request: object) -> None:
         pass
-
-    @property
-    def valid(self) -> bool:
-        return True
 
 
 def test_vertex_refuses_a_token_it_did_not_issue(sandbox: RunningServer, recorder: Recorder) -> None:
@@ -305,7 +319,9 @@ def test_token_endpoint_checks_the_signature(sandbox: RunningServer, recorder: R
     }
     credentials = service_account.Credentials.from_service_account_info(info, scopes=CLOUD_PLATFORM)
     with pytest.raises(RefreshError, match="Invalid JWT Signature"):
-        vertex_client(sandbox, recorder, credentials).models.generate_content(model="gemini-2.5-flash-image", contents="x")
+        vertex_client(sandbox, recorder, credentials).models.generate_content(
+            model="gemini-2.5-flash-image", contents="x"
+        )
 
 
 @pytest.mark.parametrize(
@@ -329,7 +345,10 @@ def test_vertex_requires_a_role_per_turn(sandbox: RunningServer, vertex: genai.C
     )
     body = {"contents": [{"parts": [{"text": "x"}]}]}
     answer = httpx.post(url, json=body, headers={"x-goog-api-key": "k"}, timeout=10)
-    assert answer.status_code == 400 and answer.json()["error"]["message"] == "Please use a valid role: user, model."
+    assert (
+        answer.status_code == 400
+        and answer.json()["error"]["message"] == "Please use a valid role: user, model."
+    )
 
 
 def test_issued_tokens_expire() -> None:

@@ -53,7 +53,9 @@ def test_chat_completion(router: openai.OpenAI) -> None:
 
 def test_max_tokens_cuts_the_reply(router: openai.OpenAI) -> None:
     result = router.chat.completions.create(model=TEXT, messages=HELLO, max_tokens=2)  # type: ignore[arg-type]
-    assert result.choices[0].message.content == "Sandbox reply" and result.choices[0].finish_reason == "length"
+    assert (
+        result.choices[0].message.content == "Sandbox reply" and result.choices[0].finish_reason == "length"
+    )
 
 
 def test_streaming_chunks_arrive_spaced_out(router: openai.OpenAI) -> None:
@@ -107,9 +109,14 @@ def test_image_output_through_extra_body(
 
 
 def test_image_edit_from_an_image_url_part(router: openai.OpenAI) -> None:
-    content: Any = [{"type": "text", "text": "add a hat"}, {"type": "image_url", "image_url": {"url": png_uri()}}]
+    content: Any = [
+        {"type": "text", "text": "add a hat"},
+        {"type": "image_url", "image_url": {"url": png_uri()}},
+    ]
     result = router.chat.completions.create(
-        model=IMAGE, messages=[{"role": "user", "content": content}], extra_body={"modalities": ["image", "text"]}
+        model=IMAGE,
+        messages=[{"role": "user", "content": content}],
+        extra_body={"modalities": ["image", "text"]},
     )
     images = (result.choices[0].message.model_extra or {})["images"]
     assert decode_data_url(images[0]["image_url"]["url"]).size == (1024, 1024)
@@ -117,7 +124,10 @@ def test_image_edit_from_an_image_url_part(router: openai.OpenAI) -> None:
 
 def test_streamed_image(router: openai.OpenAI) -> None:
     stream = router.chat.completions.create(
-        model=IMAGE, messages=HELLO, stream=True, extra_body={"modalities": ["image", "text"]}  # type: ignore[arg-type]
+        model=IMAGE,
+        messages=HELLO,
+        stream=True,
+        extra_body={"modalities": ["image", "text"]},  # type: ignore[arg-type]
     )
     images = [
         image
@@ -136,7 +146,9 @@ def test_request_errors(router: openai.OpenAI, sandbox: RunningServer) -> None:
         router.chat.completions.create(model=TEXT, messages=HELLO, extra_body={"modalities": ["image"]})  # type: ignore[arg-type]
     with pytest.raises(openai.BadRequestError):
         router.chat.completions.create(model=TEXT, messages=[])
-    anonymous = httpx.post(f"{sandbox.base_url}/sandbox/openrouter/api/v1/chat/completions", json={"model": TEXT})
+    anonymous = httpx.post(
+        f"{sandbox.base_url}/sandbox/openrouter/api/v1/chat/completions", json={"model": TEXT}
+    )
     assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == 401
 
 
@@ -150,7 +162,9 @@ def test_request_errors(router: openai.OpenAI, sandbox: RunningServer) -> None:
         ({"mode": "reset"}, openai.APIConnectionError),
     ],
 )
-def test_faults(router: openai.OpenAI, sandbox: RunningServer, fault: dict[str, Any], error: type[Exception]) -> None:
+def test_faults(
+    router: openai.OpenAI, sandbox: RunningServer, fault: dict[str, Any], error: type[Exception]
+) -> None:
     sandbox.set_fault(provider="openrouter", **fault)
     with pytest.raises(error) as caught:
         router.chat.completions.create(model=IMAGE, messages=HELLO)  # type: ignore[arg-type]
@@ -169,8 +183,12 @@ def test_timeout_fault(router: openai.OpenAI, sandbox: RunningServer) -> None:
 
 def test_empty_and_malformed(router: openai.OpenAI, sandbox: RunningServer) -> None:
     sandbox.set_fault(provider="openrouter", mode="empty")
-    empty = router.chat.completions.create(model=IMAGE, messages=HELLO, extra_body={"modalities": ["image", "text"]})  # type: ignore[arg-type]
-    assert empty.choices[0].message.content == "" and "images" not in (empty.choices[0].message.model_extra or {})
+    empty = router.chat.completions.create(
+        model=IMAGE, messages=HELLO, extra_body={"modalities": ["image", "text"]}
+    )  # type: ignore[arg-type]
+    assert empty.choices[0].message.content == "" and "images" not in (
+        empty.choices[0].message.model_extra or {}
+    )
     sandbox.set_fault(provider="openrouter", mode="malformed")
     with pytest.raises((openai.APIError, ValueError)):
         router.chat.completions.create(model=TEXT, messages=HELLO)  # type: ignore[arg-type]

@@ -141,7 +141,7 @@ async def _generate(
         result.output,
         gw.media,
         gw.signer,
-        public_base(request, gw.settings),
+        public_base(request, gw.settings) if canonical.response_format == "url" else "",  # URLs only
         gw.settings.media.url_ttl_s,
     )
     executed = f"{result.offering.provider}/{result.offering.model_id}"

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from mediarouter import __version__
+from mediarouter.api.auth import require_admin
 from mediarouter.api.openapi import openapi_document
 from mediarouter.api.responses import json_response
 from mediarouter.errors import GatewayError
@@ -25,6 +26,8 @@ async def health(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    if request.app.state.gw.settings.server.protect_metrics:
+        await require_admin(request)
     return Response(request.app.state.gw.metrics.render(), media_type="text/plain; version=0.0.4")
 
 

@@ -45,6 +45,9 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     return data
 
 
+MAX_INPUT_PIXELS = 64_000_000  # 8000 x 8000: beyond any model's input, far below a bomb
+
+
 def check_image(data: bytes, param: str, filename: str | None, max_bytes: int) -> InputImage:
     if len(data) > max_bytes:
         raise too_large(f"Image '{filename or param}' is {len(data)} bytes; the limit is {max_bytes}", param)
@@ -56,6 +59,11 @@ def check_image(data: bytes, param: str, filename: str | None, max_bytes: int) -
             f"'{filename or param}' is not a supported image (PNG, JPEG, WebP or GIF expected)", param
         )
     fmt, width, height = found
+    if width * height > MAX_INPUT_PIXELS:
+        raise too_large(
+            f"Image '{filename or param}' is {width}x{height} pixels; at most {MAX_INPUT_PIXELS} pixels are accepted",
+            param,
+        )
     return InputImage(data, f"image/{fmt}", width, height, filename)
 
 

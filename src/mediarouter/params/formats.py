@@ -18,8 +18,10 @@ MIME = {
 }
 _PIL_TO_FORMAT = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif", "AVIF": "avif"}
 
-# Decompression-bomb guard: Pillow raises beyond this many pixels.
-Image.MAX_IMAGE_PIXELS = 100_000_000
+# Headers are read without Pillow's bomb check so oversized inputs get a clear "too many pixels"
+# error (api/uploads.py); the only decode, `convert`, checks the pixel count itself first.
+Image.MAX_IMAGE_PIXELS = None
+MAX_DECODE_PIXELS = 100_000_000
 
 
 def sniff(data: bytes) -> tuple[str, int, int] | None:
@@ -62,6 +64,8 @@ def sniff_header(raw: bytes) -> tuple[str, int, int] | None:
 def convert(data: bytes, fmt: str, compression: int | None = None) -> bytes:
     """Re-encode an image (CPU-bound: call it in a thread). Transparency is flattened for JPEG."""
     with Image.open(io.BytesIO(data)) as im:
+        if im.width * im.height > MAX_DECODE_PIXELS:
+            raise ValueError(f"refusing to decode a {im.width}x{im.height} image")
         im.load()
         if fmt == "jpeg" and im.mode not in ("RGB", "L"):
             im = im.convert("RGB")

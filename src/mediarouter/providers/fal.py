@@ -131,9 +131,8 @@ def build_input(call: Call) -> dict[str, Any]:
     fields.update(_size_fields(call))
     fields.update(_image_fields(call, scale_field))
     if scale_field:
-        scale = getattr(req, "scale_factor", None) or req.extra.get("scale_factor")
-        if scale is not None:
-            fields[scale_field] = int(scale) if str(scale).isdigit() else float(scale)
+        if req.scale_factor is not None:  # resolve_params sets it for upscalers
+            fields[scale_field] = req.scale_factor
     else:
         fields["num_images"] = req.n
         fields["output_format"] = OUTPUT_FORMATS.get(req.output_format or "png", "png")

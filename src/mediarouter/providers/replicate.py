@@ -102,13 +102,6 @@ def _image_fields(call: Call) -> dict[str, Any]:
     return {name: uris if takes_list else uris[0]}
 
 
-def _scale_factor(call: Call) -> Any:
-    value = getattr(call.request, "scale_factor", None) or call.request.extra.get("scale_factor")
-    if isinstance(value, str):
-        value = float(value) if "." in value else int(value)
-    return value
-
-
 def build_input(call: Call) -> dict[str, Any]:
     """The prediction's `input` object for this model, from the canonical request."""
     req, options = call.request, call.offering.options
@@ -120,8 +113,8 @@ def build_input(call: Call) -> dict[str, Any]:
     fields.update(_image_fields(call))
     if (n_field := options.get("n_field")) and req.n:
         fields[n_field] = req.n
-    if scale_field and (scale := _scale_factor(call)) is not None:
-        fields[scale_field] = scale
+    if scale_field and req.scale_factor is not None:  # resolve_params sets it for upscalers
+        fields[scale_field] = req.scale_factor
     if not scale_field:  # upscalers keep their input's format
         fields["output_format"] = OUTPUT_FORMATS.get(req.output_format or "png", "png")
         if req.output_compression is not None and fields["output_format"] != "png":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,7 +62,7 @@ _JSON_COLUMNS = ("attempts", "image_sizes", "params")
 
 
 def _values(record: RequestRecord) -> tuple[Any, ...]:
-    row = asdict(record)
+    row = {f: getattr(record, f) for f in _FIELDS}  # not asdict(): its deep copy cost ~7x more
     for name in _JSON_COLUMNS:
         row[name] = orjson.dumps(row[name]).decode()
     return tuple(row[f] for f in _FIELDS)

@@ -52,6 +52,8 @@ REASON_FAILURES: dict[str, str] = {
 
 # Lower-case message fragment -> failure; wins over everything (checked in this order).
 MESSAGE_FAILURES: tuple[tuple[str, str], ...] = (
+    ("api key not valid", "auth"),  # in case a proxy dropped the ErrorInfo
+    ("api key expired", "auth"),
     ("user location is not supported", "quota"),
     ("not available in your country", "quota"),
     ("responsible ai practices", "content_policy"),  # Imagen: "...violate Google's Responsible AI practices"

@@ -52,7 +52,8 @@ def build_generate_content(call: Call, vertex: bool) -> dict[str, Any]:
     if call.aspect_ratio and call.aspect_ratio != "auto":
         image_config["aspectRatio"] = call.aspect_ratio
     if call.resolution and len(call.model.resolutions) > 1:
-        # Single-tier models (gemini-2.5-flash-image) have no imageSize to choose, and refuse one.
+        # Single-tier models (gemini-2.5-flash-image) have no size to choose: send none rather than
+        # a field the model may refuse.
         image_config["imageSize"] = IMAGE_SIZES.get(call.resolution, call.resolution)
     if vertex and req.output_format == "jpeg" and "jpeg" in call.model.output_formats:
         options: dict[str, Any] = {"mimeType": "image/jpeg"}
@@ -136,13 +137,14 @@ def _usage(metadata: Any) -> dict[str, Any] | None:
     """`usageMetadata` in the gateway's token vocabulary (thinking tokens are billed as output)."""
     if not isinstance(metadata, dict):
         return None
-    prompt = int(metadata.get("promptTokenCount") or 0)
-    output = int(metadata.get("candidatesTokenCount") or 0) + int(metadata.get("thoughtsTokenCount") or 0)
-    return {
-        "input_tokens": prompt,
-        "output_tokens": output,
-        "total_tokens": int(metadata.get("totalTokenCount") or prompt + output),
-    }
+    prompt = _count(metadata.get("promptTokenCount"))
+    output = _count(metadata.get("candidatesTokenCount")) + _count(metadata.get("thoughtsTokenCount"))
+    total = _count(metadata.get("totalTokenCount")) or prompt + output
+    return {"input_tokens": prompt, "output_tokens": output, "total_tokens": total}
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _b64(data: bytes) -> str:

@@ -9,6 +9,7 @@ prefix unless a project is configured.
 The location is the config's `location`, else the catalog row's (some models live in `global`
 only, Imagen in regions), else `global`; the host follows it (`{location}-aiplatform...`,
 `aiplatform.{us|eu}.rep...` for multi-regions). A custom base URL (the sandbox, a proxy) is kept.
+The API version is `v1` (GA); the config's `api_version` may say `v1beta1`.
 """
 
 from __future__ import annotations

@@ -142,17 +142,17 @@ class GoogleEmulator:
     def _not_found(self, request: Request, model_id: str, version: str, method: str) -> RpcError:
         if self.surface == GEMINI_API:
             message = (
-                f"models/{model_id} is not found for API version {version}, or is not supported for {method}. "
-                "Call ListModels to see the list of available models and their supported methods."
+                f"models/{model_id} is not found for API version {version}, or is not supported for "
+                f"{method}. Call ListModels to see the list of available models and their supported methods."
             )
         else:
             project = request.path_params.get("project", "")
             location = request.path_params.get("location", "")
             where = f"projects/{project}/locations/{location}/" if project else ""
             message = (
-                f"Publisher Model `{where}publishers/google/models/{model_id}` was not found or your project does "
-                "not have access to it. Please ensure you are using a valid model version. For more information, "
-                "see: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions"
+                f"Publisher Model `{where}publishers/google/models/{model_id}` was not found or your project "
+                "does not have access to it. Please ensure you are using a valid model version. For more "
+                "information, see: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions"
             )
         return RpcError(404, message, "NOT_FOUND")
 

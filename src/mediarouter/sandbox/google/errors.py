@@ -33,16 +33,17 @@ STATUS_ERRORS: dict[int, tuple[str, str, str]] = {
     401: (
         "UNAUTHENTICATED",
         "Request had invalid authentication credentials.",
-        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
-        "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+        "other valid authentication credential. "
+        "See https://developers.google.com/identity/sign-in/web/devconsole-project.",
     ),
     403: ("PERMISSION_DENIED", "The caller does not have permission", "Permission denied on resource."),
     404: ("NOT_FOUND", "Requested entity was not found.", "Requested entity was not found."),
     409: ("ABORTED", "The operation was aborted.", "The operation was aborted."),
     429: (
         "RESOURCE_EXHAUSTED",
-        "You exceeded your current quota, please check your plan and billing details. For more information on "
-        "this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
+        "You exceeded your current quota, please check your plan and billing details. For more information "
+        "on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
         "Resource exhausted. Please try again later. Please refer to "
         "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.",
     ),
@@ -139,6 +140,8 @@ def rpc_error(surface: str, status: int, message: str | None) -> RpcError:
     details: list[Any] | None = None
     if status == 429 and surface == GEMINI_API:
         details = [{"@type": RETRY_INFO, "retryDelay": GEMINI_RETRY_DELAY}]
+    if status == 400 and "api key" in text.lower():  # a fault message that reads like a bad key
+        details = [error_info("API_KEY_INVALID", "generativelanguage.googleapis.com")]
     return RpcError(status, text, code, details)
 
 

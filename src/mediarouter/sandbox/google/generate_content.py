@@ -126,9 +126,8 @@ def _read_config(task: GeminiTask, config: dict[str, Any]) -> None:
         upper = tuple(str(m).upper() for m in modalities)
         unknown = [m for m in upper if m not in MODALITIES]
         if unknown:
-            raise invalid_argument(
-                f"Invalid value at 'generation_config.response_modalities[0]' (type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig.Modality), \"{unknown[0]}\""
-            )
+            where = "generation_config.response_modalities[0]"
+            raise invalid_argument(f"Invalid value at '{where}' (Modality), \"{unknown[0]}\"")
         if "AUDIO" in upper:
             raise invalid_argument(
                 f"Model {task.model.id} does not support the requested response modalities: audio"
@@ -139,7 +138,11 @@ def _read_config(task: GeminiTask, config: dict[str, Any]) -> None:
         boolean_at(thinking, "includeThoughts", "generation_config.thinking_config.include_thoughts")
     )
     integer_at(config, "seed", "generation_config.seed")
-    image = object_at(config, "imageConfig", "generation_config.image_config")
+    _read_image_config(task, object_at(config, "imageConfig", "generation_config.image_config"))
+
+
+def _read_image_config(task: GeminiTask, image: dict[str, Any]) -> None:
+    """Ratio, tier and (Vertex only) output format."""
     task.ratio = _ratio(task, string_at(image, "aspectRatio", "generation_config.image_config.aspect_ratio"))
     size = string_at(image, "imageSize", "generation_config.image_config.image_size")
     if size is not None:
@@ -151,8 +154,9 @@ def _read_config(task: GeminiTask, config: dict[str, Any]) -> None:
         task.tier = tier
     for name in VERTEX_ONLY_IMAGE_CONFIG:
         if pick(image, name) is not None and task.surface == GEMINI_API:
+            where = "generation_config.image_config"
             raise invalid_argument(
-                f"Invalid JSON payload received. Unknown name \"{name}\" at 'generation_config.image_config': Cannot find field."
+                f"Invalid JSON payload received. Unknown name \"{name}\" at '{where}': Cannot find field."
             )
     options = object_at(image, "imageOutputOptions", "generation_config.image_config.image_output_options")
     mime = string_at(options, "mimeType", "generation_config.image_config.image_output_options.mime_type")
