@@ -10,8 +10,12 @@ from mediarouter.routing.policy import Candidate, Policy, Preferences, Rule, Wei
 MODEL = ModelSpec("flux.1-dev", "FLUX", "bfl", ("generate",), ())
 
 
-def cand(slug: str, price: float, latency: float | None = None, success: float | None = None, state: str = "closed") -> Candidate:
-    health = Health(state=state, success_rate=success, latency_ewma_ms=latency, samples=10 if success is not None else 0)
+def cand(
+    slug: str, price: float, latency: float | None = None, success: float | None = None, state: str = "closed"
+) -> Candidate:
+    health = Health(
+        state=state, success_rate=success, latency_ewma_ms=latency, samples=10 if success is not None else 0
+    )
     return Candidate(Offering(slug, f"{slug}-id", Price("image", price)), price, health)
 
 
@@ -49,7 +53,11 @@ def test_priority_groups_with_weights() -> None:
 
 def test_preferences_narrow_and_order() -> None:
     policy = Policy("cheapest", [], Weights(), 1)
-    assert slugs(policy.order(MODEL, POOL, Preferences(order=["replicate"]))) == ["replicate", "runware", "fal"]
+    assert slugs(policy.order(MODEL, POOL, Preferences(order=["replicate"]))) == [
+        "replicate",
+        "runware",
+        "fal",
+    ]
     assert slugs(policy.order(MODEL, POOL, Preferences(only=["fal", "replicate"]))) == ["fal", "replicate"]
     assert slugs(policy.order(MODEL, POOL, Preferences(ignore=["runware"]))) == ["fal", "replicate"]
     assert slugs(policy.order(MODEL, POOL, Preferences(allow_fallbacks=False))) == ["runware"]
