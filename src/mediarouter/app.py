@@ -25,6 +25,7 @@ from mediarouter.media.local import LocalMediaStore
 from mediarouter.media.s3 import S3MediaStore
 from mediarouter.media.signing import Signer, load_or_create_key
 from mediarouter.observability.metrics import Metrics
+from mediarouter.providers.custom import OpenAICompatibleAdapter, add_custom_offerings, is_custom
 from mediarouter.providers.driver import PollPolicy
 from mediarouter.providers.registry import ADAPTERS, CREDENTIALS, PROVIDERS, SANDBOX_API_KEY
 from mediarouter.providers.transport import Transport
@@ -87,11 +88,22 @@ def provider_runtimes(settings: Settings, catalog: Catalog) -> dict[str, Provide
             base, key, options = conf.base_url or info.base_url, conf.api_key or "", dict(conf.options)
         credentials = CREDENTIALS[slug](options, key) if slug in CREDENTIALS else None
         runtimes[slug] = ProviderRuntime(slug, info.name, adapter, base, key, options, credentials)
+    for slug, conf in settings.providers.items():
+        if not is_custom(conf) or slug in PROVIDERS:
+            continue
+        name = str(conf.options.get("name") or slug)
+        if settings.sandbox_mode:  # they speak OpenAI's protocol: the OpenAI emulator stands in
+            base, key = f"{sandbox_base(settings)}/openai/v1", SANDBOX_API_KEY
+        else:
+            base, key = conf.base_url or "", conf.api_key or ""
+        runtimes[slug] = ProviderRuntime(slug, name, OpenAICompatibleAdapter(slug, name), base, key, {})
     return runtimes
 
 
 def build_gateway(settings: Settings) -> Gateway:
-    catalog = load_catalog(settings.catalog, settings.source)
+    catalog = add_custom_offerings(
+        load_catalog(settings.catalog, settings.source), settings.providers, settings.source
+    )
     t = settings.timeouts
     transport = Transport(
         settings.limits.max_connections_per_provider, t.connect_s, settings.limits.max_upstream_bytes

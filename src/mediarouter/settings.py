@@ -159,7 +159,10 @@ class ProviderConfig:
     def has_credentials(self) -> bool:
         """An API key, or another credential the provider uses (e.g. a Vertex service account)."""
         return bool(
-            self.api_key or self.options.get("service_account_file") or self.options.get("service_account")
+            self.api_key
+            or self.options.get("service_account_file")
+            or self.options.get("service_account")
+            or self.options.get("kind") == "openai_compatible"  # a self-hosted server may need no key
         )
 
     def __repr__(self) -> str:  # never print secrets

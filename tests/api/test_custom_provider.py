@@ -1,0 +1,117 @@
+"""Custom OpenAI-compatible providers declared as config rows, served by the generic adapter."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from harness import Server, start_server
+from imaging import decode
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A standalone sandbox: its OpenAI emulator plays a self-hosted OpenAI-compatible server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAROUTER_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediarouter", "sandbox", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    base = re.search(r"(http://\S+)/sandbox", proc.stdout.readline()).group(1)  # type: ignore[union-attr]
+    for _ in range(100):
+        try:
+            httpx.get(f"{base}/health")
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    yield f"{base}/sandbox/openai/v1"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def custom(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("custom")
+    config = {
+        "providers": {
+            "openai": {"api_key": "sk-real-openai", "base_url": upstream},
+            "acme": {
+                "kind": "openai_compatible",
+                "name": "Acme Images",
+                "base_url": upstream,
+                "api_key": "os.environ/ACME_KEY",
+                "models": [
+                    {
+                        "id": "acme-fast",
+                        "model_id": "gpt-image-1-mini",
+                        "modes": ["generate", "edit"],
+                        "sizes": ["1024x1024"],
+                        "max_n": 2,
+                        "output_formats": ["png"],
+                        "max_input_images": 1,
+                        "price": {"per": "image", "usd": 0.001},
+                    },
+                    {"id": "dall-e-2", "model_id": "dall-e-2", "price": {"per": "image", "usd": 0.001}},
+                ],
+            },
+        }
+    }
+    path = data / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    handle, server, thread = start_server(
+        data, {"MEDIAROUTER_SANDBOX": "false", "MEDIAROUTER_CONFIG": str(path), "ACME_KEY": "acme-secret"}
+    )
+    yield handle
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_new_model_on_a_custom_provider(custom: Server) -> None:
+    with custom.client() as c:
+        r = c.post(
+            "/v1/images/generations",
+            json={"model": "acme-fast", "prompt": "custom", "n": 3, "response_format": "b64_json"},
+        )
+        assert r.status_code == 200, r.text
+        meta = r.json()["metadata"]
+        assert meta["provider"] == "acme" and meta["provider_name"] == "Acme Images"
+        assert meta["executed_model"] == "acme/gpt-image-1-mini" and len(r.json()["data"]) == 3
+        assert decode(r.json()["data"][0]).size == (1024, 1024)
+        models = {m["id"]: m for m in c.get("/v1/models").json()["data"]}
+        assert [p["provider"] for p in models["acme-fast"]["providers"]] == ["acme"]
+
+
+def test_custom_provider_joins_an_existing_model_and_can_be_forced(custom: Server) -> None:
+    with custom.client() as c:
+        providers = {p["provider"] for p in c.get("/v1/models/dall-e-2").json()["providers"]}
+        assert providers == {"openai", "acme"}
+        r = c.post(
+            "/v1/images/generations", json={"model": "acme/dall-e-2", "prompt": "x", "size": "256x256"}
+        )
+        assert r.status_code == 200 and r.json()["metadata"]["provider"] == "acme"
+        assert "acme-secret" not in r.text
+
+
+def test_custom_provider_needs_models(tmp_path: Path) -> None:
+    from mediarouter.catalog.models import load_catalog
+    from mediarouter.errors import ConfigError
+    from mediarouter.providers.custom import add_custom_offerings
+    from mediarouter.settings import load_settings
+
+    path = tmp_path / "c.yaml"
+    path.write_text("providers:\n  acme:\n    kind: openai_compatible\n    base_url: http://x/v1\n")
+    settings = load_settings(path, {})
+    with pytest.raises(ConfigError, match="providers.acme.models"):
+        add_custom_offerings(load_catalog(), settings.providers, str(path))
