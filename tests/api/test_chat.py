@@ -38,7 +38,7 @@ def test_chat_through_the_sdk(sdk: openai.OpenAI, admin: httpx.Client) -> None:
     raw = sdk.chat.completions.with_raw_response.create(model=TEXT, messages=HELLO)  # type: ignore[arg-type]
     result = raw.parse()
     assert result.choices[0].message.content == REPLY and result.model == TEXT
-    meta: Any = result.metadata  # the gateway's block, in the field OpenAI's type names `metadata`
+    meta: Any = (result.model_extra or {})["mediarouter"]  # the gateway's block (`metadata` is typed str->str)
     usage_cost = (result.usage.model_extra or {})["cost"] if result.usage else None
     assert meta["provider"] == "openrouter" and meta["executed_model"] == f"openrouter/{TEXT}"
     assert meta["cost"] == usage_cost and usage_cost > 0

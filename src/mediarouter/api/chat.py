@@ -3,7 +3,7 @@
 Text models are not routed across providers: the body goes to the configured `openrouter` upstream
 with its model id unchanged (see `providers/openrouter_chat.py`). What the gateway adds is its own
 authentication and per-key limits, error shape, request log (usage and cost), and, on JSON answers,
-`X-MediaRouter-*` headers and a `metadata` block. Streams are relayed chunk by chunk as they arrive,
+`X-MediaRouter-*` headers and a `mediarouter` block. Streams are relayed chunk by chunk as they arrive,
 never buffered; a failure after the first byte becomes a final `data: {"error": ...}` event.
 """
 
@@ -214,7 +214,8 @@ def _completed(call: ChatCall, payload: dict[str, Any]) -> Response:
     record.status, record.http_status = "completed", 200
     record.executed_model, record.provider, record.cost = executed, UPSTREAM, cost or 0.0
     call.attempt("success", usage)
-    payload["metadata"] = {
+    # Not `metadata`: OpenAI's chat type declares that as a string map, and SDKs warn on anything else.
+    payload["mediarouter"] = {
         "model": record.model,
         "executed_model": executed,
         "provider": UPSTREAM,
