@@ -137,3 +137,11 @@ def test_upload_as_file_object(sdk: openai.OpenAI) -> None:
     f.name = "/home/me/work/img1.png"
     result = sdk.images.edit(model="gpt-image-1-mini", image=f, prompt="x", response_format="b64_json")
     assert result.data
+
+
+def test_unknown_fields_the_provider_cannot_take_are_reported(sdk: openai.OpenAI) -> None:
+    result = sdk.images.generate(
+        model="gpt-image-1-mini", prompt="p", response_format="b64_json", extra_body={"seed": 7, "vibe": "calm", "style": "vivid"}
+    )
+    meta = (result.model_extra or {})["metadata"]
+    assert meta["ignored_params"] == ["seed", "style", "vibe"]  # OpenAI takes no seed; style is DALL·E 3's

@@ -18,6 +18,7 @@ from mediarouter.api.image_output import render_images
 from mediarouter.api.requests_context import new_request_id, public_base, trace_id, wait_for_disconnect
 from mediarouter.api.responses import error_response, json_response
 from mediarouter.errors import GatewayError
+from mediarouter.providers.registry import ACCEPTED_EXTRAS
 from mediarouter.routing.router import Plan, RouteResult
 from mediarouter.schemas.images import ImageRequest, Mode
 from mediarouter.store.idempotency import Stored
@@ -155,6 +156,11 @@ async def _generate(
         "attempts": record.attempts,
         **result.notes,
     }
+    ignored = sorted(
+        set(metadata.get("ignored_params", [])) | _unsent_extras(canonical, result.offering.provider)
+    )
+    if ignored:
+        metadata["ignored_params"] = ignored
     if rendered.converted:
         metadata["format_conversion"] = {"from": result.output.output_format, "to": rendered.output_format}
     body: dict[str, Any] = {
@@ -220,6 +226,11 @@ def _fail(record: RequestRecord, err: GatewayError, rid: str) -> Response:
     headers = {"X-MediaRouter-Request-Id": rid, "X-MediaRouter-Attempts": str(len(attempts))}
     err.extra.setdefault("request_id", rid)
     return error_response(err, headers)
+
+
+def _unsent_extras(canonical: ImageRequest, provider: str) -> set[str]:
+    """Extra fields the serving provider's adapter does not forward: reported, never silently lost."""
+    return set(canonical.extra) - ACCEPTED_EXTRAS.get(provider, frozenset())
 
 
 def fingerprint(canonical: ImageRequest) -> str:

@@ -113,3 +113,27 @@ CREDENTIALS: dict[str, Callable[[dict[str, Any], str], Callable[[], Awaitable[st
 
 # The key each emulator accepts in sandbox mode (emulators accept any non-empty key; this one is ours).
 SANDBOX_API_KEY = "sk-sandbox"
+
+
+def _accepted_extras() -> dict[str, frozenset[str]]:
+    """Per provider, the canonical extra fields (seed, negative_prompt...) its adapter forwards.
+
+    Built from each adapter module's own table, so the report of ignored fields cannot drift from
+    what is really sent.
+    """
+    from mediarouter.providers import alibaba, fal, fireworks, replicate, runware
+    from mediarouter.providers.google import predict
+
+    tables: dict[str, frozenset[str]] = {
+        "alibaba": frozenset(alibaba.EXTRA_FIELDS),
+        "fireworks": frozenset(k for fields in fireworks.EXTRA_FIELDS.values() for k in fields),
+        "runware": frozenset(runware.EXTRA_FIELDS),
+        "replicate": frozenset(replicate.PASSTHROUGH),
+        "fal": frozenset(fal.PASSTHROUGH),
+        "vertex": frozenset(predict.VERTEX_EXTRAS),
+        "gemini": frozenset({"seed"}),
+    }
+    return tables
+
+
+ACCEPTED_EXTRAS = _accepted_extras()
