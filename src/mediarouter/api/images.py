@@ -70,9 +70,8 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
         gw.metrics.in_flight -= 1
         if lease is not None:
             await gw.limits.release(lease, record.cost)
-    upstream_ms = sum(a.get("latency_ms", 0.0) for a in record.attempts if a.get("status") != "cancelled")
     record.duration_ms = (time.perf_counter() - started) * 1000
-    record.overhead_ms = _overhead(started, upstream_ms)
+    record.overhead_ms = _overhead(started, record.upstream_ms)
     gw.metrics.request(
         endpoint, record.model or "", record.http_status, record.duration_ms, record.overhead_ms
     )
@@ -174,14 +173,13 @@ async def _generate(
         body["usage"] = result.output.usage
     body.update({k: v for k, v in result.output.echo.items() if k not in body})
     body["metadata"] = metadata
-    upstream_ms = sum(a.latency_ms for a in result.attempts if a.status != "cancelled")
     headers = {
         "X-MediaRouter-Request-Id": record.id,
         "X-MediaRouter-Provider": result.offering.provider,
         "X-MediaRouter-Model": executed,
         "X-MediaRouter-Cost": f"{result.cost:.6f}",
         "X-MediaRouter-Attempts": str(len(result.attempts)),
-        "X-MediaRouter-Overhead-Ms": f"{_overhead(started, upstream_ms):.2f}",
+        "X-MediaRouter-Overhead-Ms": f"{_overhead(started, record.upstream_ms):.2f}",
     }
     response = json_response(body, headers=headers)
     record.status, record.http_status = "completed", 200
@@ -194,6 +192,16 @@ async def _generate(
 async def _route(request: Request, gw: Any, canonical: Any, record: RequestRecord, plan: Plan) -> RouteResult:
     """Run the router, cancelling its attempts if the client goes away first."""
     attempts: list[Any] = []
+    entered = time.perf_counter()
+    try:
+        return await _route_until_disconnect(request, gw, canonical, attempts, plan)
+    finally:
+        record.upstream_ms = (time.perf_counter() - entered) * 1000  # overhead = everything but this
+
+
+async def _route_until_disconnect(
+    request: Request, gw: Any, canonical: Any, attempts: list[Any], plan: Plan
+) -> RouteResult:
     task = asyncio.ensure_future(gw.router.run_image(canonical, attempts, plan))
     watcher = asyncio.ensure_future(wait_for_disconnect(request))
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,9 +49,10 @@ class RequestRecord:
     response_size_bytes: int = 0
     prompt: str | None = None
     params: dict[str, Any] = field(default_factory=dict)  # what was asked, minus prompt and image bytes
+    upstream_ms: float = field(default=0.0, metadata={"stored": False})  # only to compute overhead_ms
 
 
-_FIELDS = tuple(RequestRecord.__dataclass_fields__)
+_FIELDS = tuple(f.name for f in fields(RequestRecord) if f.metadata.get("stored", True))
 _COLUMN_OF = {"user": "end_user"}  # `user` is reserved in PostgreSQL
 _COLUMNS = tuple(_COLUMN_OF.get(f, f) for f in _FIELDS)
 _INSERT = (
