@@ -260,7 +260,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         err = GatewayError("NOT_FOUND", f"No such endpoint: {request.method} {request.url.path}")
     elif exc.status_code == 405:
         err = GatewayError(
-            "METHOD_NOT_ALLOWED", f"Method {request.method} is not allowed on {request.url.path}"
+            "METHOD_NOT_ALLOWED",
+            f"Method {request.method} is not allowed on {request.url.path}",
+            headers=dict(exc.headers or {}),  # keeps Starlette's `Allow` header (RFC 9110)
         )
     else:
         err = GatewayError("INVALID_REQUEST", str(exc.detail), status=exc.status_code)

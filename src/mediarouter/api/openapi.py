@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from mediarouter import __version__
+from mediarouter.store.request_log import STATUSES
 
 _ERROR = {
     "type": "object",
@@ -25,10 +26,19 @@ _ERROR = {
 }
 
 _IMAGE_FIELDS: dict[str, Any] = {
-    "model": {"type": "string", "description": "Model id or alias; `<provider>/<model>` forces a provider."},
-    "prompt": {"type": "string"},
+    "model": {
+        "type": "string",
+        "minLength": 1,
+        "pattern": "\\S",
+        "description": "Model id or alias; `<provider>/<model>` forces a provider.",
+    },
+    "prompt": {"type": "string", "minLength": 1, "pattern": "\\S"},
     "n": {"type": "integer", "minimum": 1, "maximum": 10},
-    "size": {"type": "string", "description": "WIDTHxHEIGHT, W:H or auto."},
+    "size": {
+        "type": "string",
+        "pattern": "^\\s*(auto|\\d{1,5}\\s*[xX×*]\\s*\\d{1,5}|\\d{1,3}(\\.\\d{1,2})?\\s*:\\s*\\d{1,3}(\\.\\d{1,2})?)\\s*$",
+        "description": "WIDTHxHEIGHT, W:H or auto.",
+    },
     "quality": {"type": "string"},
     "style": {"type": "string"},
     "background": {"type": "string"},
@@ -155,17 +165,32 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listRequests",
                     "parameters": [
-                        {"name": n, "in": "query", "schema": {"type": t}}
-                        for n, t in (
-                            ("limit", "integer"),
-                            ("starting_after", "string"),
-                            ("ending_before", "string"),
-                            ("created_after", "string"),
-                            ("created_before", "string"),
-                            ("key_id", "string"),
-                            ("status", "string"),
-                            ("model", "string"),
-                        )
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": list(STATUSES)},
+                        },
+                        *(
+                            {"name": n, "in": "query", "schema": {"type": "string"}}
+                            for n in ("starting_after", "ending_before", "key_id", "model")
+                        ),
+                        *(
+                            {
+                                "name": n,
+                                "in": "query",
+                                "description": "ISO 8601 time or Unix timestamp",
+                                "schema": {
+                                    "type": "string",
+                                    "pattern": "^(\\d+(\\.\\d+)?|\\d{4}-\\d{2}-\\d{2}.*)$",
+                                },
+                            }
+                            for n in ("created_after", "created_before")
+                        ),
                     ],
                     "responses": {**_ok(list_schema), **_errors(400, 401, 403)},
                 }

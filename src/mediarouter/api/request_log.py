@@ -16,7 +16,7 @@ from mediarouter.store.request_log import STATUSES, RequestQuery
 
 
 def _time(value: str | None, name: str) -> float | None:
-    if not value:
+    if value is None:
         return None
     try:
         return float(value)
