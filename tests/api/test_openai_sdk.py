@@ -145,3 +145,12 @@ def test_unknown_fields_the_provider_cannot_take_are_reported(sdk: openai.OpenAI
     )
     meta = (result.model_extra or {})["metadata"]
     assert meta["ignored_params"] == ["seed", "style", "vibe"]  # OpenAI takes no seed; style is DALL·E 3's
+
+
+def test_failed_calls_of_an_emulated_n_are_made_up(sdk: openai.OpenAI, faults: object) -> None:
+    faults.post("/sandbox/_faults", json={"provider": "openai", "mode": "error", "status": 500, "count": 1})  # type: ignore[attr-defined]
+    result = sdk.images.generate(model="dall-e-3", prompt="three", n=3, response_format="b64_json")
+    assert len(result.data) == 3
+    meta = (result.model_extra or {})["metadata"]
+    assert [a["status"] for a in meta["attempts"]] == ["success", "success"]  # the make-up call is its own attempt
+    assert meta["cost"] == pytest.approx(3 * 0.04)  # only delivered images are charged

@@ -24,7 +24,7 @@ from mediarouter.params.sizes import size_of
 from mediarouter.providers.base import Call, ImageAdapter, UpstreamError
 from mediarouter.providers.driver import PollPolicy, run_attempt
 from mediarouter.providers.transport import Transport
-from mediarouter.routing.failover import FailoverLoop, LoopLimits
+from mediarouter.routing.failover import FailoverLoop, LoopLimits, Outcome
 from mediarouter.routing.health import Health, HealthStore
 from mediarouter.routing.policy import Candidate, Policy, parse_preferences
 from mediarouter.schemas.images import Attempt, ImageRequest, ProviderOutput
@@ -223,11 +223,33 @@ class Router:
     ) -> RouteResult:
         """Route one image request; `attempts` (when given) is filled even if the call is cancelled."""
         plan = plan or await self.plan(request)
-        model, forced, params, ordered = plan.model, plan.forced, plan.params, plan.ordered
         attempts = attempts if attempts is not None else []
-        loop = asyncio.get_running_loop()
+        deadline = asyncio.get_running_loop().time() + self.limits.request_s
+        outcome = await self._failover(request, plan, attempts, deadline)
+        output = outcome.output
+        if output.shortfall:  # some calls of an emulated `n` failed: make the rest up through failover
+            extra = await self._failover(_with_n(request, output.shortfall), plan, attempts, deadline)
+            output.images.extend(extra.output.images)
+            output.shortfall = extra.output.shortfall
+            if output.shortfall:
+                raise GatewayError(
+                    "ALL_PROVIDERS_EXHAUSTED",
+                    f"Only {len(output.images)} of {request.n} images could be made",
+                    extra={"attempts": [a.public() for a in attempts]},
+                )
+        offering = outcome.candidate.offering
+        total = round(sum(a.cost for a in attempts), 6)
+        name = self.providers[offering.provider].name
+        return RouteResult(
+            output, plan.model, offering, name, attempts, total, plan.params.size, plan.params.notes
+        )
+
+    async def _failover(
+        self, request: ImageRequest, plan: Plan, attempts: list[Attempt], deadline: float
+    ) -> Outcome:
+        model, params = plan.model, plan.params
         limits = LoopLimits(
-            deadline=loop.time() + self.limits.request_s,
+            deadline=deadline,
             max_attempts=self.limits.max_attempts,
             max_retry_after_s=self.limits.max_retry_after_s,
             hedge_after_s=plan.hedge_s,
@@ -235,7 +257,7 @@ class Router:
 
         async def run(candidate: Candidate) -> ProviderOutput:
             runtime = self.providers[candidate.offering.provider]
-            return await self._attempt(runtime, request, model, candidate.offering, params, limits.deadline)
+            return await self._attempt(runtime, request, model, candidate.offering, params, deadline)
 
         def on_attempt(attempt: Attempt) -> None:
             self.metrics.attempt(
@@ -248,15 +270,11 @@ class Router:
             self.health,
             limits,
             attempts,
-            forced is not None,
+            plan.forced is not None,
             on_attempt,
             lambda message, slug: self._redact(message, self.providers[slug]),
         )
-        outcome = await failover.execute(ordered)
-        offering = outcome.candidate.offering
-        total = round(sum(a.cost for a in attempts), 6)
-        name = self.providers[offering.provider].name
-        return RouteResult(outcome.output, model, offering, name, attempts, total, params.size, params.notes)
+        return await failover.execute(plan.ordered)
 
     async def _attempt(
         self,
@@ -292,10 +310,19 @@ class Router:
         policy = self.limits.poll
         if len(calls) == 1:
             return await run_attempt(runtime.adapter, calls[0], self.transport, attempt_deadline, policy)
-        outputs = await asyncio.gather(
-            *(run_attempt(runtime.adapter, c, self.transport, attempt_deadline, policy) for c in calls)
+        results = await asyncio.gather(
+            *(run_attempt(runtime.adapter, c, self.transport, attempt_deadline, policy) for c in calls),
+            return_exceptions=True,
         )
+        outputs = [r for r in results if isinstance(r, ProviderOutput)]
+        failed = [(c, r) for c, r in zip(calls, results, strict=True) if not isinstance(r, ProviderOutput)]
+        for _, error in failed:
+            if not isinstance(error, UpstreamError):
+                raise error
+        if not outputs:
+            raise failed[0][1]
         merged = outputs[0]
+        merged.shortfall = sum(c.request.n for c, _ in failed)
         for extra in outputs[1:]:
             merged.images.extend(extra.images)
             if extra.usage and merged.usage:

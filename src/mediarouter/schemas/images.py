@@ -128,6 +128,7 @@ class ProviderOutput:
     size: str | None = None
     output_format: str | None = None
     echo: dict[str, Any] = field(default_factory=dict)  # e.g. background, quality as the provider reported
+    shortfall: int = 0  # images of an emulated `n` that this attempt failed to make (made up by failover)
 
 
 @dataclass(slots=True)
