@@ -14,7 +14,6 @@ parser pair and a name in `APIS`.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from mediarouter.providers.base import (
@@ -118,10 +117,7 @@ def build_text2image(call: Call) -> dict[str, Any]:
 
 
 def build_multimodal(call: Call) -> dict[str, Any]:
-    content: list[dict[str, str]] = [
-        {"image": f"data:{img.mime};base64,{base64.b64encode(img.data).decode()}"}
-        for img in call.request.images
-    ]
+    content: list[dict[str, str]] = [{"image": img.data_uri()} for img in call.request.images]
     content.append({"text": call.request.prompt})
     return {
         "model": call.offering.model_id,

@@ -15,7 +15,6 @@ Each endpoint has its own input; the catalog row's `options` pick the dialect: `
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +29,7 @@ from mediarouter.providers.base import (
     failure_for_status,
     retry_after_s,
 )
-from mediarouter.schemas.images import GeneratedImage, InputImage, ProviderOutput
+from mediarouter.schemas.images import GeneratedImage, ProviderOutput
 
 DEFAULT_RUN_URL = "https://fal.run"
 # Pixel sizes fal names with an `image_size` preset; any other size is sent as {width, height}.
@@ -61,10 +60,6 @@ PASSTHROUGH = (
 NAMESPACES = ("workflows", "comfy")  # `{namespace}/{owner}/{app}/...` endpoint ids
 RUNNING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
 POLICY_TYPES = frozenset({"content_policy_violation"})
-
-
-def _data_uri(image: InputImage) -> str:
-    return f"data:{image.mime};base64,{base64.b64encode(image.data).decode()}"
 
 
 def _sync(call: Call) -> bool:
@@ -117,7 +112,7 @@ def _image_fields(call: Call, scale_field: str | None) -> dict[str, Any]:
             "invalid_request",
             f"fal's {endpoint_id(call)} takes one input image ('{name}'); got {len(images)}",
         )
-    uris = [_data_uri(img) for img in images]
+    uris = [img.data_uri() for img in images]
     return {name: uris if takes_list else uris[0]}
 
 

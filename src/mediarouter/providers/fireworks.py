@@ -9,7 +9,6 @@ never pixels. Kontext has no cancel endpoint, so an abandoned job simply runs ou
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from mediarouter.providers.base import (
@@ -112,10 +111,6 @@ def _headers(call: Call, accept: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {call.api_key}", "Accept": accept}
 
 
-def _data_uri(data: bytes, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def _sniff_mime(body: bytes) -> str:
     """The type of an image body whose Content-Type does not say so; empty when it is no image."""
     if body.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -144,7 +139,7 @@ class FireworksAdapter:
         body["output_format"] = fmt
         if call.request.mode == "edit" and call.request.images:
             image = call.request.images[0]
-            body["input_image"] = _data_uri(image.data, image.mime)
+            body["input_image"] = image.data_uri()
         return UpstreamRequest("POST", _model_url(call), _headers(call, "application/json"), json=body)
 
     def parse(self, call: Call, response: UpstreamResponse) -> Done | Poll:

@@ -13,7 +13,6 @@ or with HTTP 200 once generation has started. `classify_error` is shared with th
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -116,7 +115,7 @@ def image_content(call: Call) -> str | list[dict[str, Any]]:
         return call.request.prompt
     parts: list[dict[str, Any]] = [{"type": "text", "text": call.request.prompt}]
     for img in call.request.images:
-        uri = f"data:{img.mime};base64,{base64.b64encode(img.data).decode()}"
+        uri = img.data_uri()
         parts.append({"type": "image_url", "image_url": {"url": uri}})
     return parts
 

@@ -18,7 +18,6 @@ and cancelled at `urls.cancel` when the attempt gives up.
 
 from __future__ import annotations
 
-import base64
 import math
 import re
 from typing import Any
@@ -35,7 +34,7 @@ from mediarouter.providers.base import (
     failure_for_status,
     retry_after_s,
 )
-from mediarouter.schemas.images import GeneratedImage, InputImage, ProviderOutput
+from mediarouter.schemas.images import GeneratedImage, ProviderOutput
 
 # The aspect ratios most Replicate image models accept (`aspect_ratio` enum of the FLUX family).
 ASPECT_RATIOS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21")
@@ -57,10 +56,6 @@ DEFAULT_WAIT_S = 60  # Replicate holds a request at most 60 s
 WAIT_MARGIN_S = 0.5  # leave time to read the answer before the attempt deadline
 # A failed prediction whose error matches this was refused by the safety checker.
 SENSITIVE = re.compile(r"\(E005\)|flagged as sensitive|nsfw|safety filter|content moderat", re.IGNORECASE)
-
-
-def _data_uri(image: InputImage) -> str:
-    return f"data:{image.mime};base64,{base64.b64encode(image.data).decode()}"
 
 
 def _aspect_ratio(call: Call) -> str | None:
@@ -98,7 +93,7 @@ def _image_fields(call: Call) -> dict[str, Any]:
             "invalid_request",
             f"Replicate's {call.offering.model_id} takes one input image ('{name}'); got {len(images)}",
         )
-    uris = [_data_uri(img) for img in images]
+    uris = [img.data_uri() for img in images]
     return {name: uris if takes_list else uris[0]}
 
 

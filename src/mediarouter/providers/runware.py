@@ -15,7 +15,6 @@ models (`image_field: referenceImages`) and for several sources, as `inputs.refe
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Any
 
@@ -126,10 +125,6 @@ def _output_format(call: Call) -> str:
     return OUTPUT_FORMATS.get(wanted, "PNG")
 
 
-def _data_uri(data: bytes, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def _delivery(call: Call) -> str:
     value = call.options.get("delivery") or call.offering.options.get("delivery") or "sync"
     return "async" if value == "async" else "sync"
@@ -159,13 +154,13 @@ def build_task(call: Call, task_uuid: str) -> dict[str, Any]:
         if name in req.extra and field not in task:
             task[field] = req.extra[name]
     if req.mode == "edit" and req.images:
-        uris = [_data_uri(img.data, img.mime) for img in req.images]
+        uris = [img.data_uri() for img in req.images]
         if len(uris) == 1 and call.offering.options.get("image_field", "seedImage") == "seedImage":
             task["seedImage"] = uris[0]
         else:
             task["inputs"] = {"referenceImages": uris}
         if req.mask is not None:
-            task["maskImage"] = _data_uri(req.mask.data, req.mask.mime)
+            task["maskImage"] = req.mask.data_uri()
     return task
 
 

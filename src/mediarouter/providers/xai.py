@@ -14,7 +14,6 @@ refusal that would stop the request.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from mediarouter.providers.base import (
@@ -26,7 +25,7 @@ from mediarouter.providers.base import (
     failure_for_status,
     retry_after_s,
 )
-from mediarouter.schemas.images import GeneratedImage, ProviderOutput
+from mediarouter.schemas.images import GeneratedImage, InputImage, ProviderOutput
 
 # Text in an error message -> failure, checked before the code and the status.
 MESSAGE_MARKERS: tuple[tuple[str, str], ...] = (
@@ -65,8 +64,8 @@ def _shape_fields(call: Call) -> dict[str, Any]:
     return fields
 
 
-def _image_object(data: bytes, mime: str) -> dict[str, str]:
-    return {"url": f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}", "type": "image_url"}
+def _image_object(image: InputImage) -> dict[str, str]:
+    return {"url": image.data_uri(), "type": "image_url"}
 
 
 def build_body(call: Call) -> dict[str, Any]:
@@ -83,7 +82,7 @@ def build_body(call: Call) -> dict[str, Any]:
     if req.user:
         body["user"] = req.user
     if req.mode == "edit":
-        images = [_image_object(img.data, img.mime) for img in req.images]
+        images = [_image_object(img) for img in req.images]
         if len(images) == 1:
             body["image"] = images[0]
         else:

@@ -6,6 +6,7 @@ provider attempt rebuilds its upstream request from it (an attempt never mutates
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,6 +54,10 @@ class InputImage:
     width: int
     height: int
     filename: str | None = None
+
+    def data_uri(self) -> str:
+        """The image inline, as most JSON provider APIs take it."""
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
 
 
 @dataclass(slots=True)
