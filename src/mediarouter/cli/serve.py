@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import socket
 import sys
@@ -81,6 +82,7 @@ def serve(args: argparse.Namespace) -> int:
     gw = app.state.gw
     url = f"http://{settings.server.host}:{settings.server.port}"
     lines = [f"mediarouter {__version__} listening on {url}  (OpenAI base URL: {url}/v1)"]
+    lines.append(f"web console: {url}/ui/  (sign in with an API key)")
     lines.append(f"data dir: {os.path.abspath(settings.data_dir)}   config: {settings.source}")
     if gw.sandbox:
         lines += [
@@ -94,6 +96,10 @@ def serve(args: argparse.Namespace) -> int:
     if new_key:
         lines += ["", "Created an admin API key (shown once; store it now):", f"    {new_key}"]
     print("\n".join(lines), flush=True)
+    # With hundreds of requests in flight, the collector's default threshold (700) ran gen-2 scans
+    # that took ~half the CPU (bench/RESULTS.md): start-up objects leave the scans, scans run less.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     _run(app, sock, settings)
     return 0
 

@@ -9,9 +9,11 @@ origin, so the console never loads anything from the network besides the gateway
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -46,7 +48,9 @@ class Page:
 
 
 PAGES = (
-    Page("playground", "/ui/", "Playground", "Generate or edit images with any model, and see what happened."),
+    Page(
+        "playground", "/ui/", "Playground", "Generate or edit images with any model, and see what happened."
+    ),
     Page("compare", "/ui/compare", "Compare", "One prompt, two to four models or providers, side by side."),
     Page("requests", "/ui/requests", "Requests", "Every request this key may see, with its attempts."),
     Page("providers", "/ui/providers", "Providers", "Health, breakers and latency per provider and model."),
@@ -84,7 +88,7 @@ def render_page(slug: str) -> str:
     return out
 
 
-def _page_endpoint(page: Page):  # type: ignore[no-untyped-def]
+def _page_endpoint(page: Page) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return HTMLResponse(render_page(page.slug), headers=PAGE_HEADERS)
 
@@ -95,7 +99,7 @@ def _page_endpoint(page: Page):  # type: ignore[no-untyped-def]
 class _StaticFiles(StaticFiles):
     """Static files that browsers revalidate (by ETag) so an upgraded gateway never serves stale JS."""
 
-    def file_response(self, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"

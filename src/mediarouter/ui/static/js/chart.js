@@ -22,10 +22,10 @@ function niceMax(value) {
 
 /**
  * `labels`: one per bar; `series`: [{name, color, values}] with one value per label.
- * `format` renders axis and tooltip values; `width` is the space it gets, in CSS pixels, so text
+ * `format` renders tooltip values; `tick(step)` returns the axis formatter for a grid step; `width` is the space it gets, in CSS pixels, so text
  * keeps its size. Returns an <svg> with a <title> per segment.
  */
-export function stackedBars({ labels, series, format = String, title = "Chart", width = 760 }) {
+export function stackedBars({ labels, series, format = String, tick = null, title = "Chart", width = 760 }) {
   const height = Math.round(Math.min(300, Math.max(200, width * 0.36)));
   const pad = { top: 12, right: 8, bottom: 30, left: 64 };
   const plotW = width - pad.left - pad.right;
@@ -35,9 +35,10 @@ export function stackedBars({ labels, series, format = String, title = "Chart", 
   const y = (v) => pad.top + plotH - (v / max) * plotH;
   const slot = plotW / labels.length;
   const barW = Math.max(3, Math.min(42, slot * 0.66));
+  const label = tick ? tick(max / 4) : format;
   const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => svg("g", {},
     svg("line", { x1: pad.left, x2: width - pad.right, y1: y(max * f), y2: y(max * f) }),
-    svg("text", { x: pad.left - 8, y: y(max * f) + 4, "text-anchor": "end" }, document.createTextNode(format(max * f)))));
+    svg("text", { x: pad.left - 8, y: y(max * f) + 4, "text-anchor": "end" }, document.createTextNode(label(max * f)))));
   const every = Math.ceil(labels.length / Math.max(2, Math.floor(plotW / 70)));
   const ticks = labels.map((label, i) => (i % every === 0 || i === labels.length - 1)
     ? svg("text", { x: pad.left + slot * i + slot / 2, y: height - 10, "text-anchor": "middle" }, document.createTextNode(label))

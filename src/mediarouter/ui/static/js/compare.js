@@ -7,7 +7,7 @@ import { money, ms, ratioOf } from "./format.js";
 import { remember } from "./journal.js";
 import { loadModels, modelField, modelOptions, providerOptions } from "./models.js";
 import { imageSources, sizeMapping } from "./result.js";
-import { startSession } from "./session.js";
+import { run, startSession } from "./session.js";
 
 const MIN_LANES = 2;
 const MAX_LANES = 4;
@@ -116,7 +116,7 @@ function crown(results) {
   $(".lane__badges", fastest.lane).append(badge("Fastest", "ok"));
 }
 
-async function run(event) {
+async function compareAll(event) {
   event.preventDefault();
   const prompt = $("#compare-prompt").value.trim();
   $("#compare-error").textContent = prompt ? "" : "Write a prompt first.";
@@ -135,10 +135,10 @@ async function main() {
   models = (await loadModels()).filter((m) => m.capabilities.modes.includes("generate"));
   for (const [id, provider] of defaults()) addLane(id, provider);
   $("#add-lane").addEventListener("click", () => addLane(models[0].id));
-  $("#compare-form").addEventListener("submit", run);
+  $("#compare-form").addEventListener("submit", compareAll);
   $("#compare-shape").addEventListener("change", () => {
     for (const frame of $$(".lane__frame")) frame.style.setProperty("--ratio", String(ratioOf($("#compare-shape").value) || 1));
   });
 }
 
-main();
+run(main);

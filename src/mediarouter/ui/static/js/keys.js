@@ -6,7 +6,7 @@ import { legend, PALETTE, stackedBars } from "./chart.js";
 import { $, badge, h, replace } from "./dom.js";
 import { money, percent } from "./format.js";
 import { editLimits, limitsText } from "./limits.js";
-import { startSession } from "./session.js";
+import { run, startSession } from "./session.js";
 
 const DAY_MS = 86400000;
 const state = { session: null, keys: [], usage: [] };
@@ -85,7 +85,7 @@ function renderUsage() {
     stat("Images", String(rows.reduce((s, r) => s + r.images, 0))), stat("Failed", requests ? percent(failed / requests) : "—"));
   const short = labels.map((d) => new Date(`${d}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" }));
   replace($("#usage-chart"), rows.length
-    ? [stackedBars({ labels: short, series, format: money, title: `Spend per key per day, last ${days} days`,
+    ? [stackedBars({ labels: short, series, format: money, tick: dollarsFor, title: `Spend per key per day, last ${days} days`,
         width: $("#usage-chart").clientWidth || 760 }), legend(series)]
     : h("p", { class: "chart-empty" }, "No spend in this period yet."));
   $("#usage-source").textContent = `Per UTC day, from GET /v1/usage${state.session.isAdmin ? " (every key)" : " (this key only)"}.`;
@@ -95,6 +95,13 @@ function renderUsage() {
     h("tbody", {}, rows.map((r) => h("tr", {}, h("td", {}, r.date), h("td", {}, byName[r.key_id] || r.key_id),
       h("td", { class: "num" }, String(r.requests)), h("td", { class: "num" }, String(r.failed)),
       h("td", { class: "num" }, String(r.images)), h("td", { class: "num" }, money(r.cost)))))));
+}
+
+/** Axis labels with as many decimals as the grid step needs (at least cents): $0.125, $0.25. */
+function dollarsFor(step) {
+  let digits = 2;
+  while (digits < 6 && Math.abs(Math.round(step * 10 ** digits) - step * 10 ** digits) > 1e-9) digits += 1;
+  return (value) => `$${value.toFixed(digits)}`;
 }
 
 const spentIn = (rows, id) => rows.filter((r) => r.key_id === id).reduce((s, r) => s + r.cost, 0);
@@ -169,4 +176,4 @@ async function main() {
   });
 }
 
-main();
+run(main);

@@ -66,25 +66,31 @@ function faultBody() {
   return body;
 }
 
-async function inject(event, onChange) {
+function inject(event, onChange) {
   event.preventDefault();
+  return change(() => api("/sandbox/_faults", { method: "POST", json: faultBody() }), onChange);
+}
+
+/** Run a fault-book change, showing what went wrong under the form. */
+async function change(action, onChange) {
   $("#fault-error").textContent = "";
   try {
-    await api("/sandbox/_faults", { method: "POST", json: faultBody() });
-    await onChange();
+    await action();
   } catch (err) {
     $("#fault-error").textContent = err.message;
   }
+  await onChange();
 }
 
 /** The API clears faults all at once; removing one is clearing and setting the others again. */
-async function removeFault(fault, faults, onChange) {
-  await api("/sandbox/_faults", { method: "DELETE" });
-  for (const other of faults.filter((f) => f !== fault)) {
-    const body = Object.fromEntries(Object.entries(other).filter(([, v]) => v !== null));
-    await api("/sandbox/_faults", { method: "POST", json: body });
-  }
-  await onChange();
+function removeFault(fault, faults, onChange) {
+  return change(async () => {
+    await api("/sandbox/_faults", { method: "DELETE" });
+    for (const other of faults.filter((f) => f !== fault)) {
+      const body = Object.fromEntries(Object.entries(other).filter(([, v]) => v !== null));
+      await api("/sandbox/_faults", { method: "POST", json: body });
+    }
+  }, onChange);
 }
 
 function fillFirst() {
@@ -133,10 +139,7 @@ async function setup(onChange) {
     fillFirst();
   });
   form().addEventListener("submit", (e) => inject(e, onChange));
-  $("#clear-faults").addEventListener("click", async () => {
-    await api("/sandbox/_faults", { method: "DELETE" });
-    await onChange();
-  });
+  $("#clear-faults").addEventListener("click", () => change(() => api("/sandbox/_faults", { method: "DELETE" }), onChange));
   $("#probe-form").addEventListener("submit", (e) => probe(e, onChange));
   aimAtModel();
   fillFirst();

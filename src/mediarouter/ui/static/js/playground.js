@@ -7,7 +7,7 @@ import { recall, recent, remember } from "./journal.js";
 import { loadModels, loadSchema, modelField, modelOptions, priceText, providerOptions } from "./models.js";
 import { readParams, renderExtras, renderFormats, renderShape, requestedRatio } from "./params.js";
 import { estimate, failure, imageSources, progress, success } from "./result.js";
-import { startSession } from "./session.js";
+import { run, startSession } from "./session.js";
 
 const PREFERRED = ["gpt-image-1-mini", "flux.1-schnell", "gpt-image-1.5"];
 const form = $("#play-form");
@@ -105,6 +105,7 @@ async function send(event, dryRun = false) {
   const waiting = progress({ n: dryRun ? 0 : body.n || 1, ratio: requestedRatio(body),
     label: dryRun ? "Estimating" : mode() === "edit" ? "Editing" : "Generating", onCancel: () => controller.abort() });
   replace($("#result"), waiting.node);
+  if (innerWidth <= 860) $("#result").scrollIntoView({ behavior: "smooth", block: "start" }); // below the form
   $("#status").textContent = dryRun ? "Estimating…" : "Request sent; waiting for the provider.";
   $("#generate").disabled = true;
   try {
@@ -169,7 +170,6 @@ async function main() {
     h("p", {}, "Your images appear here, with the provider that made them, what they cost and every attempt on the way."),
     h("div", { class: "chips" }, chip("Models", String(state.models.length)),
       chip("Providers", String(new Set(state.models.flatMap((m) => m.providers.map((p) => p.provider))).size)))));
-  await fillModels(preferred);
   $("#model").addEventListener("change", (e) => chooseModel(e.target.value));
   form.addEventListener("change", (e) => {
     if (e.target.name !== "mode") return;
@@ -183,7 +183,8 @@ async function main() {
   $("#prompt").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit();
   });
+  await fillModels(preferred);
   showHistory();
 }
 
-main();
+run(main);

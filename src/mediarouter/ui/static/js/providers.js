@@ -5,7 +5,7 @@ import { $, badge, chip, h, replace } from "./dom.js";
 import { ms, percent } from "./format.js";
 import { startLab } from "./lab.js";
 import { loadModels } from "./models.js";
-import { startSession } from "./session.js";
+import { run, startSession } from "./session.js";
 
 const EVERY_MS = 2000;
 const STATUS = {
@@ -115,7 +115,8 @@ function live(on) {
 async function main() {
   const session = await startSession();
   await loadModels();
-  if (session.sandbox && session.isAdmin) state.lab = startLab({ onChange: () => refresh() });
+  const refreshShowingErrors = () => refresh().catch((err) => { $("#live-text").textContent = err.message; });
+  if (session.sandbox && session.isAdmin) state.lab = startLab({ onChange: refreshShowingErrors });
   else if (session.sandbox) {
     $("#lab-note").hidden = false;
     $("#lab-note").textContent = "Sandbox mode: sign in with an admin key to inject faults and watch failover.";
@@ -126,4 +127,4 @@ async function main() {
   live(true);
 }
 
-main();
+run(main);

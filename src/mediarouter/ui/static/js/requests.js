@@ -7,7 +7,7 @@ import { ago, bytes, clock, money, ms, ratioOf, STATUS_LABELS, STATUS_TONES, whe
 import { recall } from "./journal.js";
 import { loadModels } from "./models.js";
 import { gallery } from "./result.js";
-import { startSession } from "./session.js";
+import { run, startSession } from "./session.js";
 
 const PAGE = 25;
 const filters = $("#filters");
@@ -169,7 +169,6 @@ async function fillFilters(session) {
 
 async function main() {
   state.session = await startSession();
-  await fillFilters(state.session);
   filters.addEventListener("change", (e) => {
     if (e.target.id === "live") return setLive(e.target.checked);
     if (e.target.id === "f-range") for (const f of document.querySelectorAll("[data-custom-range]")) f.hidden = e.target.value !== "custom";
@@ -177,6 +176,7 @@ async function main() {
   });
   filters.addEventListener("submit", (e) => { e.preventDefault(); load(); });
   $("#refresh").addEventListener("click", () => load(state.path));
+  await fillFilters(state.session);
   await load();
   // A deep link opens its request; otherwise the newest one, so the page shows what it is for.
   const newest = state.rows.find((row) => !isDryRun(row)) || state.rows[0];
@@ -184,4 +184,4 @@ async function main() {
   if (id) await showDetail(id);
 }
 
-main();
+run(main);

@@ -73,6 +73,20 @@ function showSession(session) {
   };
 }
 
+/**
+ * Run a page's `main`, showing anything it fails with at the top of the page instead of nowhere.
+ * `<body data-ready>` marks a page whose data and controls are all in place (tests wait for it).
+ */
+export function run(main) {
+  main().then(() => { document.body.dataset.ready = "true"; }).catch((err) => {
+    const box = h("div", { class: "panel error-box", role: "alert" },
+      h("h2", { class: "section-title" }, "This page could not load"),
+      h("p", { class: "message" }, err && err.message ? err.message : String(err)),
+      h("p", { class: "muted small" }, "Check that the gateway is running, then reload the page."));
+    $("#main .page__head").after(box);
+  });
+}
+
 /** `{key, keyId, role, isAdmin, keys, sandbox, version}` once a working key is in the session. */
 export async function startSession() {
   onUnauthorized(() => {
@@ -86,8 +100,9 @@ export async function startSession() {
     try {
       found = { key: saved, ...(await probe(saved)) };
     } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) throw err; // keep the key through an outage
       forgetKey();
-      found = await askForKey(err instanceof ApiError && err.status === 401 ? "Your key is no longer accepted." : "");
+      found = await askForKey("Your key is no longer accepted: it may have been revoked.");
     }
   } else {
     found = await askForKey();
