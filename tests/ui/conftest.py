@@ -11,7 +11,9 @@ from browsing import PHONE, Console, launch, missing, new_console
 from harness import Server
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API runs it holds an event loop open in this
+# worker, and tests of other files that call asyncio.run() on the same xdist worker would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     reason = missing()
     if reason:
