@@ -18,11 +18,25 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# LiteLLM for the client tests (tests/clients/), never a gateway dependency: the newest release in
+# .venv, and .venv-litellm-<version> per tested release (see the script). Idempotent and quick.
+$(VENV)/.installed-litellm: $(VENV)/.installed-test scripts/install-litellm.sh scripts/litellm-overrides.txt
+	PY=$(PY) bash scripts/install-litellm.sh $(VENV)
+	touch $@
+
+# Debian's chromium for the web console's browser tests (Playwright drives it; no browser download).
+$(VENV)/.installed-browser:
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium chromium-driver)
+	touch $@
+
 serve: $(VENV)/.installed
 	$(BIN)/mediarouter serve $(ARGS)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(VENV)/.installed-litellm $(VENV)/.installed-browser
 	$(BIN)/pytest $(ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests && $(BIN)/ruff format --check src tests
+
+bench: $(VENV)/.installed
+	bash bench/run.sh $(ARGS)

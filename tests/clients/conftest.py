@@ -2,7 +2,7 @@
 
 LiteLLM is a test-only dependency (scripts/install-litellm.sh): the newest release lives in .venv and is
 imported in-process; every tested release has its own .venv-litellm-<version> that runs the proxy, and
-the older one runs the LiteLLM tests here in a subprocess (test_client_litellm_versions.py).
+the older one runs the LiteLLM tests here in a subprocess (test_client_litellm_proxy.py).
 """
 
 from __future__ import annotations
@@ -10,35 +10,42 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
+from clients_support import IN_OTHER_VERSION, OtherRun, Proxy, litellm_version, proxy_venv, start_other_run
+from docs_examples import PROXY_KEY, proxy_config_block
+
+from harness import Server, start_server
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map
 
-ROOT = Path(__file__).resolve().parents[2]
-TEXT_MODEL = "google/gemini-3-flash-preview"  # served by the OpenRouter emulator in sandbox mode
-PROXY_MASTER_KEY = "sk-proxy-test-master"
+PROXY_MASTER_KEY = PROXY_KEY  # the guide's examples call the proxy with this key
 PROXY_START_S = 120
 
 
-def litellm_version() -> str | None:
-    try:
-        return metadata.version("litellm")
-    except metadata.PackageNotFoundError:
-        return None
+# The clients test what reaches the gateway, not its failover timing: the shared harness's sub-second
+# attempt timeout would turn a busy machine (LiteLLM proxies booting beside the tests) into 502s.
+RELAXED_TIMEOUTS = {
+    "MEDIAROUTER_TIMEOUTS_ATTEMPT_S": "30",
+    "MEDIAROUTER_TIMEOUTS_REQUEST_S": "60",
+    "MEDIAROUTER_TIMEOUTS_FETCH_S": "30",
+}
 
 
-def proxy_venv(version: str) -> Path:
-    return ROOT / f".venv-litellm-{version}"
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The sandbox gateway, as everywhere in the tests, with timeouts for a loaded machine."""
+    handle, server, thread = start_server(tmp_path_factory.mktemp("gateway"), RELAXED_TIMEOUTS)
+    yield handle
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -61,41 +68,6 @@ def registered(litellm: ModuleType) -> ModuleType:
     return litellm
 
 
-def request_id(response: Any) -> str:
-    """The gateway's request id from a LiteLLM response (its response headers are kept as hidden params)."""
-    hidden = getattr(response, "_hidden_params", None) or {}
-    headers = hidden.get("headers") or {}
-    extra = hidden.get("additional_headers") or {}
-    rid = headers.get("x-mediarouter-request-id") or extra.get("llm_provider-x-mediarouter-request-id")
-    assert rid, f"no x-mediarouter-request-id in {sorted(headers) + sorted(extra)}"
-    return str(rid)
-
-
-def logged(admin: httpx.Client, rid: str) -> dict[str, Any]:
-    """The request log entry (written a few milliseconds after the answer)."""
-    for _ in range(100):
-        r = admin.get(f"/v1/requests/{rid}")
-        if r.status_code == 200:
-            return r.json()  # type: ignore[no-any-return]
-        time.sleep(0.02)
-    raise AssertionError(f"request {rid} never reached the log")
-
-
-def latest(admin: httpx.Client) -> dict[str, Any]:
-    """The newest log entry (each worker has its own gateway and runs its tests one at a time)."""
-    time.sleep(0.05)
-    return admin.get("/v1/requests", params={"limit": 1}).json()["data"][0]  # type: ignore[no-any-return]
-
-
-@dataclass
-class Proxy:
-    url: str
-    key: str
-    version: str
-    config: Path
-    log: Path
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -104,14 +76,21 @@ def _free_port() -> int:
 
 def proxy_config(gateway_v1: str) -> str:
     """The LiteLLM proxy config: the guide's own example (docs/clients.md), pointed at the test gateway."""
-    from docs_examples import proxy_config_block
-
     return proxy_config_block().replace("http://127.0.0.1:8080/v1", gateway_v1)
 
 
+@dataclass
+class ProxyProcess:
+    process: subprocess.Popen[bytes]
+    url: str
+    version: str
+    config: Path
+    log: Path
+
+
 @pytest.fixture(scope="session")
-def proxy(gateway: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    """One LiteLLM proxy process per session, of the same version as the LiteLLM imported here."""
+def proxy_process(gateway: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyProcess]:
+    """The LiteLLM proxy process (of the same version as the LiteLLM imported here), started, not awaited."""
     version = litellm_version()
     if version is None:
         pytest.fail("LiteLLM is not installed: run scripts/install-litellm.sh (make test does)")
@@ -127,7 +106,6 @@ def proxy(gateway: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pr
         "LITELLM_MASTER_KEY": PROXY_MASTER_KEY,
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "MEDIAROUTER_API_KEY": gateway.user_key,
-        "PYTHONPATH": str(ROOT / "src"),
     }
     env.pop("DATABASE_URL", None)
     log = workdir / "proxy.log"
@@ -140,10 +118,8 @@ def proxy(gateway: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pr
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(process, url, log)
-        yield Proxy(url, PROXY_MASTER_KEY, version, config, log)
+        yield ProxyProcess(process, f"http://127.0.0.1:{port}", version, config, log)
     finally:
         process.terminate()
         try:
@@ -151,6 +127,43 @@ def proxy(gateway: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pr
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def proxy(proxy_process: ProxyProcess) -> Proxy:
+    """One LiteLLM proxy per session, ready (it takes 15-45 s to start)."""
+    _wait_ready(proxy_process.process, proxy_process.url, proxy_process.log)
+    p = proxy_process
+    return Proxy(p.url, PROXY_MASTER_KEY, p.version, p.config, p.log)
+
+
+@pytest.fixture(scope="session")
+def other_versions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, OtherRun | str]]:
+    """Every other tested LiteLLM release running the LiteLLM client tests (test_client_litellm_proxy.py
+    collects the results), started, not awaited."""
+    from mediarouter.litellm import TESTED_VERSIONS
+
+    others = [] if IN_OTHER_VERSION else [v for v in TESTED_VERSIONS if v != litellm_version()]
+    runs = {v: start_other_run(v, tmp_path_factory.mktemp(f"litellm-{v}")) for v in others}
+    yield runs
+    for run in runs.values():
+        if isinstance(run, OtherRun) and run.process.poll() is None:
+            run.process.kill()
+            run.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_early(request: pytest.FixtureRequest) -> None:
+    """Without xdist, start the slow processes (the proxy, the other releases' runs) with the first
+    client test, so they boot while the others run. Under xdist they start with the proxy's module, so
+    only the worker that runs it pays."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return
+    nodeids = " ".join(item.nodeid for item in request.session.items)
+    if "test_litellm_client_suite" in nodeids:
+        request.getfixturevalue("other_versions")
+    if "test_client_litellm_proxy.py" in nodeids:
+        request.getfixturevalue("proxy_process")
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -167,5 +180,9 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     raise RuntimeError(f"LiteLLM proxy not ready after {PROXY_START_S} s:\n{log.read_text()[-3000:]}")
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"litellm: {litellm_version() or 'not installed'} (python {sys.version.split()[0]})"
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """LiteLLM's import and its pydantic models warn by the dozen; none of it is ours to act on."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.filterwarnings("ignore::UserWarning:pydantic.*"))

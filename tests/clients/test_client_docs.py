@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from docs_examples import GATEWAY_URL, examples
+
 from imaging import mask_png, png
 
 EXAMPLES = examples("gateway")
@@ -60,7 +61,9 @@ def test_example_runs(
     else:
         assert example.lang == "bash"
         env = {**os.environ, "MEDIAROUTER_API_KEY": gateway.user_key}
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=where, env=env, capture_output=True)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", code], cwd=where, env=env, capture_output=True
+        )
         assert done.returncode == 0, done.stderr.decode()
         out = done.stdout.decode()
         assert '"data"' in out and '"error"' not in out, out[:500]
