@@ -10,10 +10,10 @@ import pytest
 from harness import Server
 
 
-def _wait_for_row(admin: httpx.Client, status: str) -> dict[str, object]:
+def _wait_for_row(admin: httpx.Client, status: str, model: str) -> dict[str, object]:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        rows = admin.get("/v1/requests", params={"status": status, "limit": 5}).json()["data"]
+        rows = admin.get("/v1/requests", params={"status": status, "model": model, "limit": 5}).json()["data"]
         if rows:
             return rows[0]  # type: ignore[no-any-return]
         time.sleep(0.05)
@@ -26,7 +26,7 @@ def test_disconnect_cancels_and_is_logged(gateway: Server, admin: httpx.Client, 
     with pytest.raises(httpx.TimeoutException):
         # Prefer: wait holds the submit for about a second here; leave while the job is being polled
         httpx.post(f"{gateway.url}/v1/images/generations", json=body, headers=admin.headers, timeout=1.3)
-    row = _wait_for_row(admin, "cancelled")
+    row = _wait_for_row(admin, "cancelled", "replicate/flux.1-schnell")
     assert row["error_code"] == "CANCELLED" and row["model"] == "replicate/flux.1-schnell"
     assert [a["status"] for a in row["attempts"]] == ["cancelled"]  # type: ignore[union-attr]
     # the upstream prediction was cancelled too: the emulator lists it as canceled
