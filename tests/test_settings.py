@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from mediarouter.catalog.models import load_catalog
 from mediarouter.errors import ConfigError
 from mediarouter.settings import env_name, iter_fields, load_settings, reference_table
 
@@ -61,6 +62,8 @@ def test_sandbox_forced_even_with_credentials() -> None:
         ("- a\n- b\n", {}, "top level must be a mapping"),
         ("server: [1\n", {}, "not valid YAML"),
         ("", {"MEDIAROUTER_LIMITS_MAX_N": "ten"}, "MEDIAROUTER_LIMITS_MAX_N"),
+        ("providers:\n  opneai:\n    api_key: sk-x\n", {}, "did you mean 'openai'"),
+        ("providers:\n  myhost:\n    base_url: http://h/v1\n", {}, "needs 'kind: openai_compatible'"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(
@@ -73,3 +76,37 @@ def test_bad_config_names_file_key_and_problem(
     assert expected in str(info.value)
     if not env:
         assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ({"models": [{"id": "foo", "modes": 3}]}, "model 'foo': key 'modes' must be a list of strings"),
+        ({"models": [{"id": "foo", "max_n": "four"}]}, "key 'max_n' must be a non-negative number"),
+        ({"models": [{"id": "foo", "providers": {"openai": 1}}]}, "key 'providers' must be a list"),
+        ({"models": [{"id": "foo", "providers": [{"provider": "openai", "model_id": "x", "price": 3}]}]},
+         "price must be a mapping"),  # fmt: skip
+        ({"models": [{"id": "foo", "colour": "red"}]}, "unknown key(s) colour"),
+        ({"model": []}, "unknown key(s) under 'catalog': model"),
+        ({"models": {"id": "foo"}}, "'catalog.models' must be a list"),
+    ],
+)
+def test_bad_catalog_rows_name_the_key(rows: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_catalog(rows, "mr.yaml")
+    assert expected in str(info.value) and "mr.yaml" in str(info.value)
+
+
+def test_catalog_rows_add_models_and_override_shipped_ones() -> None:
+    catalog = load_catalog(
+        {
+            "models": [
+                {"id": "gpt-image-1", "max_n": 2},  # override one field of a shipped model
+                {"id": "house-model", "aliases": ["house"], "sizes": ["512x512"],
+                 "providers": [{"provider": "openai", "model_id": "gpt-image-1", "price": {"per": "image", "usd": 0.01}}]},
+            ]
+        }
+    )  # fmt: skip
+    shipped, added = catalog.get("gpt-image-1"), catalog.get("house")
+    assert shipped is not None and shipped.max_n == 2 and shipped.offerings  # other fields kept
+    assert added is not None and added.id == "house-model" and added.offerings[0].price.usd == 0.01

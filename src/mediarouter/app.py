@@ -158,7 +158,7 @@ def build_gateway(settings: Settings) -> Gateway:
         settings=settings,
         sandbox=settings.sandbox_mode,
         router=router,
-        keys=KeyStore(db, settings.core.admin_key),
+        keys=KeyStore(db, settings.core.admin_key, settings.server.key_cache_s),
         log=request_log,
         media=_media_store(settings),
         signer=Signer(load_or_create_key(settings.media.signing_key, settings.data_dir)),

@@ -10,6 +10,7 @@ Provider credentials are written `os.environ/NAME` in YAML and resolved here, ne
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import types
 import typing
@@ -57,6 +58,11 @@ class ServerSettings:
     access_log: bool = _f(False, "Write an access line per request to stderr (costs CPU on the hot path).")
     protect_metrics: bool = _f(False, "Require an admin key for /metrics.")
     graceful_shutdown_s: float = _f(30.0, "On SIGTERM, how long in-flight requests may take to finish.")
+    key_cache_s: float = _f(
+        5.0,
+        "How long a key lookup is cached: a key revoked elsewhere (CLI, another instance) stops working"
+        " within this time; on the instance that revoked it, at once.",
+    )
 
 
 @dataclass
@@ -283,11 +289,20 @@ def _load_providers(raw: Any, where: str, env: dict[str, str]) -> dict[str, Prov
         return {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: key 'providers' must be a mapping of provider slug to settings")
+    from mediarouter.providers.registry import BUILTIN_SLUGS
+
     out: dict[str, ProviderConfig] = {}
     for slug, conf in raw.items():
         conf = conf or {}
         if not isinstance(conf, dict):
             raise ConfigError(f"{where}: key 'providers.{slug}' must be a mapping")
+        if slug not in BUILTIN_SLUGS and conf.get("kind") != "openai_compatible":
+            close = difflib.get_close_matches(str(slug), BUILTIN_SLUGS, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ConfigError(
+                f"{where}: key 'providers.{slug}' is not a known provider ({hint}known: "
+                f"{', '.join(BUILTIN_SLUGS)}); a custom endpoint needs 'kind: openai_compatible'"
+            )
         conf = dict(conf)
         key = conf.pop("api_key", None)
         base = conf.pop("base_url", None)

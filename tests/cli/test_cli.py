@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from PIL import Image
 
 from harness import Server
@@ -99,12 +100,19 @@ def test_serve_banner_creates_admin_key_and_serves(tmp_path: Path) -> None:
         again.wait(timeout=20)
 
 
-def test_bad_config_stops_startup(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("server:\n  port: many\n", "server.port"),
+        ("catalog:\n  models:\n    - {id: foo, modes: 3}\n", "key 'modes'"),  # caught at gateway build
+    ],
+)
+def test_bad_config_stops_startup(tmp_path: Path, text: str, key: str) -> None:
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text("server:\n  port: many\n")
+    cfg.write_text(text)
     done = _run(["serve", "--config", str(cfg)], _env(tmp_path), ok=False)
     assert done.returncode == 2
-    assert str(cfg) in done.stderr and "server.port" in done.stderr and "Traceback" not in done.stderr
+    assert str(cfg) in done.stderr and key in done.stderr and "Traceback" not in done.stderr
 
 
 def test_generate_edit_models_requests(gateway: Server, tmp_path: Path) -> None:

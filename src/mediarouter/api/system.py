@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
@@ -41,7 +43,9 @@ async def media(request: Request) -> Response:
     if found is None:
         raise GatewayError("NOT_FOUND", "Media not found (it may have expired)", status=404)
     media_type = MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream")
-    headers = {"Cache-Control": "private, max-age=3600"}
+    # Cacheable for as long as the link is valid, never past it (valid() checked `expires` is a number).
+    left = max(0, int(params["expires"]) - int(time.time()))
+    headers = {"Cache-Control": f"private, max-age={left}"}
     if isinstance(found, bytes):
         return Response(found, media_type=media_type, headers=headers)
     return FileResponse(found, media_type=media_type, headers=headers)

@@ -85,16 +85,68 @@ class Catalog:
         return {o.provider for m in self.models for o in m.offerings}
 
 
-def _price(raw: dict[str, Any], where: str) -> Price:
+ROW_KEYS = frozenset(
+    {
+        "id", "name", "creator", "modes", "providers", "aliases", "description", "kind", "sizes",
+        "default_size", "aspect_ratios", "resolutions", "max_n", "output_formats", "max_input_images",
+        "mask", "params", "quality_aliases", "source", "notes",
+    }
+)  # fmt: skip
+
+
+def _strings(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A list of strings (or one string) under `key`; ConfigError naming the key otherwise."""
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise ConfigError(f"{where}: key '{key}' must be a list of strings, not {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def _number(raw: dict[str, Any], key: str, where: str, default: float, kind: type = int) -> Any:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{where}: key '{key}' must be a non-negative number, not {value!r}")
+    return kind(value)
+
+
+def _mapping(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = raw.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: key '{key}' must be a mapping, not {value!r}")
+    return value
+
+
+def _price(raw: Any, where: str) -> Price:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: price must be a mapping such as {{per: image, usd: 0.04}}, not {raw!r}")
     per = raw.get("per")
     if per not in ("image", "megapixel", "token"):
         raise ConfigError(f"{where}: price.per must be image, megapixel or token, not {per!r}")
     return Price(
         per=per,
-        usd=float(raw.get("usd", 0.0)),
-        input=float(raw.get("input", 0.0)),
-        output=float(raw.get("output", 0.0)),
-        variants={str(k): float(v) for k, v in (raw.get("variants") or {}).items()},
+        usd=_number(raw, "usd", f"{where}: price", 0.0, float),
+        input=_number(raw, "input", f"{where}: price", 0.0, float),
+        output=_number(raw, "output", f"{where}: price", 0.0, float),
+        variants={
+            str(k): _number({"v": v}, "v", f"{where}: price.variants.{k}", 0.0, float)
+            for k, v in _mapping(raw, "variants", f"{where}: price").items()
+        },
+    )
+
+
+def _offering(prov: Any, where: str) -> Offering:
+    if not isinstance(prov, dict) or "provider" not in prov or "model_id" not in prov:
+        raise ConfigError(f"{where}: every row of 'providers' needs 'provider' and 'model_id'")
+    return Offering(
+        provider=str(prov["provider"]),
+        model_id=str(prov["model_id"]),
+        price=_price(prov.get("price") or {"per": "image"}, where),
+        source=str(prov.get("source", "")),
+        options=_mapping(prov, "options", where),
     )
 
 
@@ -103,42 +155,41 @@ def _model(raw: dict[str, Any], where: str) -> ModelSpec:
     if not mid or not isinstance(mid, str):
         raise ConfigError(f"{where}: every model needs a string 'id'")
     where = f"{where}: model '{mid}'"
-    modes = tuple(raw.get("modes") or ["generate"])
+    unknown = sorted(set(raw) - ROW_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})")
+    kind = str(raw.get("kind", "image"))
+    modes = _strings(raw, "modes", where) or ("generate",)
     for mode in modes:
-        if mode not in MODES and raw.get("kind", "image") == "image":
+        if mode not in MODES and kind == "image":
             raise ConfigError(f"{where}: unknown mode {mode!r} (known: {', '.join(MODES)})")
-    offerings = []
-    for prov in raw.get("providers") or []:
-        if "provider" not in prov or "model_id" not in prov:
-            raise ConfigError(f"{where}: every provider row needs 'provider' and 'model_id'")
-        offerings.append(
-            Offering(
-                provider=str(prov["provider"]),
-                model_id=str(prov["model_id"]),
-                price=_price(prov.get("price") or {"per": "image"}, where),
-                source=str(prov.get("source", "")),
-                options=dict(prov.get("options") or {}),
-            )
-        )
+    providers = raw.get("providers") or []
+    if not isinstance(providers, list):
+        raise ConfigError(f"{where}: key 'providers' must be a list of {{provider, model_id, price}} rows")
+    params = _mapping(raw, "params", where)
+    for name, values in params.items():
+        if not isinstance(values, list):
+            raise ConfigError(f"{where}: key 'params.{name}' must be a list of accepted values")
+    default_size = raw.get("default_size")
     return ModelSpec(
         id=mid,
         name=str(raw.get("name", mid)),
         creator=str(raw.get("creator", "")),
         modes=modes,
-        offerings=tuple(offerings),
-        aliases=tuple(raw.get("aliases") or ()),
+        offerings=tuple(_offering(prov, where) for prov in providers),
+        aliases=_strings(raw, "aliases", where),
         description=str(raw.get("description", "")),
-        kind=str(raw.get("kind", "image")),
-        sizes=tuple(str(s) for s in raw.get("sizes") or ()),
-        default_size=raw.get("default_size"),
-        aspect_ratios=tuple(str(s) for s in raw.get("aspect_ratios") or ()),
-        resolutions=tuple(str(s) for s in raw.get("resolutions") or ()),
-        max_n=int(raw.get("max_n", 1)),
-        output_formats=tuple(raw.get("output_formats") or ("png",)),
-        max_input_images=int(raw.get("max_input_images", 0)),
+        kind=kind,
+        sizes=_strings(raw, "sizes", where),
+        default_size=str(default_size) if default_size is not None else None,
+        aspect_ratios=_strings(raw, "aspect_ratios", where),
+        resolutions=_strings(raw, "resolutions", where),
+        max_n=_number(raw, "max_n", where, 1),
+        output_formats=_strings(raw, "output_formats", where) or ("png",),
+        max_input_images=_number(raw, "max_input_images", where, 0),
         mask=bool(raw.get("mask", False)),
-        params={k: tuple(str(x) for x in v) for k, v in (raw.get("params") or {}).items()},
-        quality_aliases=dict(raw.get("quality_aliases") or {}),
+        params={k: tuple(str(x) for x in v) for k, v in params.items()},
+        quality_aliases={str(k): str(v) for k, v in _mapping(raw, "quality_aliases", where).items()},
     )
 
 
@@ -148,6 +199,9 @@ def load_catalog(overrides: dict[str, Any] | None = None, source: str = "<config
     for path in sorted(DATA_DIR.glob("*.yaml")):
         for row in (yaml.safe_load(path.read_text()) or {}).get("models", []):
             rows[row["id"]] = row
+    unknown = sorted(set(overrides or {}) - {"models"})
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) under 'catalog': {', '.join(unknown)} (known: models)")
     extra = (overrides or {}).get("models") or []
     if not isinstance(extra, list):
         raise ConfigError(f"{source}: key 'catalog.models' must be a list")

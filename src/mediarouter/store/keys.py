@@ -17,7 +17,7 @@ from mediarouter.store.database import Database
 
 KEY_PREFIX = "mr_"
 ROLES = ("admin", "user")
-CACHE_TTL_S = 5.0
+CACHE_TTL_S = 5.0  # default of server.key_cache_s
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,10 @@ def _record(row: dict[str, Any]) -> KeyRecord:
 
 
 class KeyStore:
-    def __init__(self, db: Database, admin_key: str | None) -> None:
+    def __init__(self, db: Database, admin_key: str | None, cache_s: float = CACHE_TTL_S) -> None:
         self.db = db
         self.admin_key = admin_key
+        self.cache_s = cache_s
         self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
 
     async def create(self, name: str, role: str = "user", **limits: Any) -> tuple[KeyRecord, str]:
@@ -143,7 +144,7 @@ class KeyStore:
         cached = self._cache.get(key_id)
         if cached is None or cached[0] < now:
             record = await self.get(key_id)
-            self._cache[key_id] = (now + CACHE_TTL_S, record)
+            self._cache[key_id] = (now + self.cache_s, record)
         else:
             record = cached[1]
         if record is None or record.revoked_at is not None:
