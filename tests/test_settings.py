@@ -84,8 +84,10 @@ def test_bad_config_names_file_key_and_problem(
         ({"models": [{"id": "foo", "modes": 3}]}, "model 'foo': key 'modes' must be a list of strings"),
         ({"models": [{"id": "foo", "max_n": "four"}]}, "key 'max_n' must be a non-negative number"),
         ({"models": [{"id": "foo", "providers": {"openai": 1}}]}, "key 'providers' must be a list"),
-        ({"models": [{"id": "foo", "providers": [{"provider": "openai", "model_id": "x", "price": 3}]}]},
-         "price must be a mapping"),  # fmt: skip
+        (
+            {"models": [{"id": "foo", "providers": [{"provider": "openai", "model_id": "x", "price": 3}]}]},
+            "price must be a mapping",
+        ),  # fmt: skip
         ({"models": [{"id": "foo", "colour": "red"}]}, "unknown key(s) colour"),
         ({"model": []}, "unknown key(s) under 'catalog': model"),
         ({"models": {"id": "foo"}}, "'catalog.models' must be a list"),
