@@ -62,7 +62,9 @@ class GatewayError(Exception):
 
     @property
     def should_retry(self) -> bool:
-        return self.kind.retryable and self.http_status in (429, 503)
+        """Only a rate limit (ours, or a forced provider's 429 with its Retry-After) is worth a retry."""
+        limited = self.kind.retryable or (self.code == "UPSTREAM_ERROR" and self.http_status == 429)
+        return limited and self.http_status in (429, 503)
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {

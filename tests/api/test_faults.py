@@ -48,6 +48,8 @@ def test_fault_modes(
         assert err["attempts"] and err["attempts"][-1]["provider"] == "openai"
         assert r.headers["x-mediarouter-request-id"] == err["request_id"]
         assert "sk-sandbox" not in r.text
+        # Only a forced provider's rate limit is worth a client retry; everything else is terminal.
+        assert r.headers["x-should-retry"] == ("true" if status == 429 else "false"), model
 
 
 def test_slow_mode_still_answers(admin: httpx.Client, faults: httpx.Client) -> None:
