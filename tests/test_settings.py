@@ -62,6 +62,7 @@ def test_sandbox_forced_even_with_credentials() -> None:
         ("- a\n- b\n", {}, "top level must be a mapping"),
         ("server: [1\n", {}, "not valid YAML"),
         ("", {"MEDIAROUTER_LIMITS_MAX_N": "ten"}, "MEDIAROUTER_LIMITS_MAX_N"),
+        ("public_base_url: images.example.com\n", {}, "key 'public_base_url' must be an http"),
         ("providers:\n  opneai:\n    api_key: sk-x\n", {}, "did you mean 'openai'"),
         ("providers:\n  myhost:\n    base_url: http://h/v1\n", {}, "needs 'kind: openai_compatible'"),
     ],

@@ -406,6 +406,9 @@ def _validate(settings: Settings, where: str) -> None:
         raise ConfigError(
             f"{where}: media.backend s3 needs media.s3_endpoint, s3_bucket, s3_access_key and s3_secret_key"
         )
+    public = settings.core.public_base_url
+    if public and not public.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: key 'public_base_url' must be an http:// or https:// URL, not {public!r}")
     url = settings.core.database_url
     if url and not url.startswith(("postgres://", "postgresql://", "sqlite:///")):
         raise ConfigError(f"{where}: key 'database_url' must start with postgresql:// or sqlite:///")
