@@ -84,6 +84,7 @@ def test_forcing_a_provider_that_does_not_serve_the_model(sdk: openai.OpenAI) ->
         ({"model": "dall-e-3", "prompt": "x", "output_compression": 101}, "output_compression"),
         ({"model": "dall-e-3", "prompt": "x", "quality": "ultra"}, "quality"),
         ({"model": "dall-e-3", "prompt": "x", "stream": True}, "stream"),
+        ({"model": "dall-e-3", "prompt": "x", "partial_images": 9}, "partial_images"),
         ({"model": "dall-e-3", "prompt": "x" * 40000}, "prompt"),
     ],
 )

@@ -147,6 +147,13 @@ def test_unknown_fields_the_provider_cannot_take_are_reported(sdk: openai.OpenAI
     assert meta["ignored_params"] == ["seed", "style", "vibe"]  # OpenAI takes no seed; style is DALL·E 3's
 
 
+def test_partial_images_without_a_stream_is_reported_not_dropped(sdk: openai.OpenAI) -> None:
+    result = sdk.images.generate(
+        model="gpt-image-1-mini", prompt="p", response_format="b64_json", extra_body={"partial_images": 2}
+    )
+    assert (result.model_extra or {})["metadata"]["ignored_params"] == ["partial_images"]
+
+
 def test_failed_calls_of_an_emulated_n_are_made_up(sdk: openai.OpenAI, faults: object) -> None:
     faults.post("/sandbox/_faults", json={"provider": "openai", "mode": "error", "status": 500, "count": 1})  # type: ignore[attr-defined]
     result = sdk.images.generate(model="dall-e-3", prompt="three", n=3, response_format="b64_json")

@@ -172,6 +172,7 @@ def build_request(
         output_format=output_format,
         output_compression=_int(fields, "output_compression", 0, 100),
         scale_factor=scale_factor,
+        partial_images=_int(fields, "partial_images", 0, 3),
         response_format=response_format,
         images=images,
         mask=mask,

@@ -11,15 +11,7 @@ from typing import Any
 
 from mediarouter.catalog.models import ModelSpec
 from mediarouter.errors import invalid
-from mediarouter.params.sizes import (
-    Requested,
-    choose_aspect,
-    choose_resolution,
-    choose_size,
-    nominal_pixels,
-    normalize_resolution,
-    parse_size,
-)
+from mediarouter.params.model_size import resolve_size
 from mediarouter.schemas.images import ImageRequest
 
 # Canonical optional fields a model may or may not accept (checked against `ModelSpec.params`).
@@ -39,12 +31,14 @@ class Resolved:
 def resolve_params(request: ImageRequest, model: ModelSpec) -> Resolved:
     _check_mode(request, model)
     notes: dict[str, Any] = {}
-    size, aspect, resolution = _resolve_size(request, model, notes)
+    sized = resolve_size(request, model, notes)
     quality = request.quality
     if quality and quality not in model.params.get("quality", ()) and quality in model.quality_aliases:
         notes["quality_mapping"] = {"requested": quality, "used": model.quality_aliases[quality]}
         quality = model.quality_aliases[quality]
-    ignored: list[str] = []
+    ignored: list[str] = notes.pop("ignored_params", [])
+    if request.partial_images is not None:
+        ignored.append("partial_images")  # streaming only, and image streams are refused
     for name in ENUM_PARAMS:
         value = quality if name == "quality" else getattr(request, name)
         if name in NUMERIC_PARAMS:
@@ -60,7 +54,8 @@ def resolve_params(request: ImageRequest, model: ModelSpec) -> Resolved:
             )
     if ignored:
         notes["ignored_params"] = ignored
-    return Resolved(size, quality if "quality" in model.params else None, aspect, resolution, notes)
+    used_quality = quality if "quality" in model.params else None
+    return Resolved(sized.size, used_quality, sized.aspect_ratio, sized.resolution, notes)
 
 
 def _check_mode(request: ImageRequest, model: ModelSpec) -> None:
@@ -99,54 +94,3 @@ def _check_mode(request: ImageRequest, model: ModelSpec) -> None:
             )
         if request.mask is not None and not model.mask:
             raise invalid(f"Model '{model.id}' does not support masks", "mask")
-
-
-def _requested(request: ImageRequest) -> Requested | None:
-    """`size` wins over `aspect_ratio` when both are given."""
-    if request.size is not None:
-        return parse_size(request.size)
-    if request.aspect_ratio is not None:
-        wanted = parse_size(request.aspect_ratio)
-        if wanted.width is not None:
-            raise invalid(
-                f"'aspect_ratio' must look like '16:9', got '{request.aspect_ratio}'", "aspect_ratio"
-            )
-        return wanted
-    return None
-
-
-def _resolve_size(
-    request: ImageRequest, model: ModelSpec, notes: dict[str, Any]
-) -> tuple[str | None, str | None, str | None]:
-    """(pixels, aspect ratio, resolution tier) for this model; what changed goes into `notes`."""
-    wanted = _requested(request)
-    if not model.aspect_ratios:
-        if wanted is None:
-            return model.default_size, None, None
-        chosen = choose_size(wanted, model.sizes, model.default_size)
-        asked = request.size or request.aspect_ratio
-        if chosen != asked:
-            notes["size_mapping"] = {"requested": asked, "used": chosen}
-        return chosen, None, None
-    aspect = choose_aspect(wanted or Requested(auto=True), model.aspect_ratios, model.default_size)
-    resolution = None
-    if request.resolution and request.size is None:
-        resolution = normalize_resolution(request.resolution, model.resolutions)
-        if resolution is None:
-            accepted = ", ".join(model.resolutions) or "none"
-            raise invalid(
-                f"Invalid resolution '{request.resolution}' for model '{model.id}'; accepted: {accepted}",
-                "resolution",
-            )
-    if resolution is None and wanted is not None:
-        resolution = choose_resolution(wanted, model.resolutions)
-    if resolution is None and model.resolutions:
-        resolution = "1K" if "1K" in model.resolutions else model.resolutions[0]
-    size = nominal_pixels(aspect, resolution)
-    if wanted is not None:
-        notes["size_mapping"] = {
-            "requested": request.size or request.aspect_ratio,
-            "aspect_ratio": aspect,
-            "resolution": resolution,
-        }
-    return size, aspect, resolution

@@ -77,6 +77,7 @@ class ImageRequest:
     moderation: str | None = None
     input_fidelity: str | None = None
     scale_factor: int | None = None  # upscale models (an edit request to an upscaler)
+    partial_images: int | None = None  # streaming only: never sent, reported as ignored
     response_format: str = "url"
     user: str | None = None
     images: list[InputImage] = field(default_factory=list)
@@ -111,6 +112,7 @@ _LOGGED_PARAMS = (
     "moderation",
     "input_fidelity",
     "scale_factor",
+    "partial_images",
     "response_format",
 )
 
