@@ -126,7 +126,7 @@ def build_gateway(settings: Settings) -> Gateway:
         r.breaker_half_open_probes,
     )
     db = open_database(settings.core.database_url, settings.data_dir)
-    request_log = RequestLog(db, settings.log.flush_interval_s)
+    request_log = RequestLog(db, settings.log.flush_interval_s, metrics.log_row_dropped)
     redis = None
     prefix = settings.core.redis_prefix
     health: HealthStore

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from mediarouter.store.database import Database, open_database
 from mediarouter.store.keys import KeyStore
 from mediarouter.store.request_log import RequestLog, RequestQuery, RequestRecord
+
 from services import create_pg_database, drop_pg_database
 
 
@@ -122,3 +124,119 @@ def test_migrations_are_idempotent_and_concurrent(db_url: str) -> None:
 def test_bad_database_url() -> None:
     with pytest.raises(ValueError, match="unsupported database_url"):
         open_database("mysql://x", Path("."))
+
+
+def test_nul_characters_are_stored_and_queried_safely(db_url: str) -> None:
+    """PostgreSQL refuses NUL in text: user input with one must neither fail nor differ by backend."""
+
+    async def scenario() -> None:
+        db = await _fresh(db_url)
+        log = RequestLog(db, 0.01)
+        log.start()
+        now = time.time()
+        await log.write(
+            RequestRecord(
+                "req_nul",
+                now,
+                "/v1/images/generations",
+                "completed",
+                200,
+                key_id="k\x00",
+                model="m\x00odel",
+                user="bad\x00user",
+                prompt="a\x00cat",
+                error_message="\x00",
+                params={"style": "\x00"},
+            )
+        )
+        row = await log.get("req_nul")
+        assert row is not None
+        assert (row["user"], row["model"], row["prompt"], row["key_id"]) == (
+            "bad\ufffduser",
+            "m\ufffdodel",
+            "a\ufffdcat",
+            "k\ufffd",
+        )
+        assert row["params"] == {"style": "\x00"}  # JSON columns keep it, escaped
+        assert await log.get("req_\x00") is None
+        rows, _ = await log.list(RequestQuery(limit=5, starting_after="\x00", model="\x00"))
+        assert rows == []
+        keys = KeyStore(db, admin_key=None)
+        record, _ = await keys.create("team\x00a", "user")
+        assert (await keys.get(record.key_id)).name == "team\ufffda"  # type: ignore[union-attr]
+        await log.close()
+        await db.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_row_the_database_refuses_never_holds_up_the_others(db_url: str) -> None:
+    """One unstorable row (here an integer too large for the column) is dropped and counted; the
+    rows batched with it, and every later row, are written."""
+
+    async def scenario() -> None:
+        db = await _fresh(db_url)
+        dropped: list[int] = []
+        log = RequestLog(db, 0.01, on_drop=lambda: dropped.append(1))
+        now = time.time()
+        for i in range(3):
+            log.record(RequestRecord(f"req_ok{i}", now, "/v1/images/generations", "completed", 200))
+        log.record(
+            RequestRecord("req_bad", now, "/v1/images/generations", "completed", 200, image_count=2**70)
+        )
+        log.record(RequestRecord("req_ok3", now, "/v1/images/generations", "completed", 200))
+        await log.flush()
+        assert dropped == [1]
+        rows, _ = await log.list(RequestQuery(limit=10))
+        assert {r["id"] for r in rows} == {"req_ok0", "req_ok1", "req_ok2", "req_ok3"}
+        log.start()
+        await log.write(RequestRecord("req_later", now, "/v1/images/generations", "completed", 200))
+        assert await log.get("req_later") is not None
+        await log.close()
+        await db.close()
+
+    asyncio.run(scenario())
+
+
+def test_usage_counts_each_utc_day_and_spent_since_sums_costs(db_url: str) -> None:
+    async def scenario() -> None:
+        db = await _fresh(db_url)
+        log = RequestLog(db, 0.01)
+        evening = datetime(2025, 3, 10, 18, 0, tzinfo=UTC).timestamp()  # rounds to 11 March
+        rows = [
+            ("req_u0", datetime(2025, 3, 10, 0, 0, 1, tzinfo=UTC).timestamp(), "k1", "completed", 0.25, 1),
+            ("req_u1", evening, "k1", "completed", 0.5, 2),
+            (
+                "req_u2",
+                datetime(2025, 3, 10, 23, 59, 59, tzinfo=UTC).timestamp(),
+                "k1",
+                "upstream_failure",
+                0.0,
+                0,
+            ),
+            ("req_u3", datetime(2025, 3, 11, 12, 0, tzinfo=UTC).timestamp(), "k1", "completed", 1.0, 1),
+            ("req_u4", evening, "k2", "completed", 2.0, 4),
+        ]
+        for rid, at, key, status, cost, images in rows:
+            log.record(
+                RequestRecord(
+                    rid, at, "/v1/images/generations", status, 200, key_id=key, cost=cost, image_count=images
+                )
+            )
+        since = datetime(2025, 3, 1, tzinfo=UTC).timestamp()
+        assert await log.usage("k1", since, None) == [
+            {"key_id": "k1", "date": "2025-03-10", "requests": 3, "failed": 1, "images": 3, "cost": 0.75},
+            {"key_id": "k1", "date": "2025-03-11", "requests": 1, "failed": 0, "images": 1, "cost": 1.0},
+        ]
+        every = await log.usage(None, since, datetime(2025, 3, 11, tzinfo=UTC).timestamp())
+        assert [(u["key_id"], u["date"], u["cost"]) for u in every] == [
+            ("k1", "2025-03-10", 0.75),
+            ("k2", "2025-03-10", 2.0),
+        ]
+        assert await log.spent_since("k1", since) == 1.75
+        assert await log.spent_since("k1", evening) == 1.5
+        assert await log.spent_since("k3", since) == 0.0
+        await log.close()
+        await db.close()
+
+    asyncio.run(scenario())

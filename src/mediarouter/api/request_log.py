@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -28,6 +29,15 @@ def _time(value: str | None, name: str) -> float | None:
         raise invalid(f"'{name}' must be an ISO 8601 time or a Unix timestamp", name) from None
 
 
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a request id (`req_...`), as next_page_url gives it
+
+
+def _cursor(value: str | None, name: str) -> str | None:
+    if not value or _CURSOR.fullmatch(value):
+        return value or None
+    raise invalid(f"'{name}' must be a request id from a previous page", name)
+
+
 def _query(request: Request, own_key: str | None) -> RequestQuery:
     params = request.query_params
     try:
@@ -46,8 +56,8 @@ def _query(request: Request, own_key: str | None) -> RequestQuery:
         key_id = own_key
     return RequestQuery(
         limit=limit,
-        starting_after=params.get("starting_after"),
-        ending_before=params.get("ending_before"),
+        starting_after=_cursor(params.get("starting_after"), "starting_after"),
+        ending_before=_cursor(params.get("ending_before"), "ending_before"),
         created_after=_time(params.get("created_after"), "created_after"),
         created_before=_time(params.get("created_before"), "created_before"),
         key_id=key_id,

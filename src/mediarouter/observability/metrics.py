@@ -34,6 +34,10 @@ class Metrics:
         self.attempts: dict[tuple[str, str, str], int] = defaultdict(int)  # provider, model, outcome
         self.attempt_latency: dict[tuple[str, str], Histogram] = defaultdict(Histogram)  # provider, model
         self.in_flight = 0
+        self.log_rows_dropped = 0
+
+    def log_row_dropped(self) -> None:
+        self.log_rows_dropped += 1
 
     def request(self, endpoint: str, model: str, status: int, latency_ms: float, overhead_ms: float) -> None:
         self.requests[(endpoint, model, str(status))] += 1
@@ -93,6 +97,9 @@ class Metrics:
             "# HELP mediarouter_in_flight_requests Requests being served right now.",
             "# TYPE mediarouter_in_flight_requests gauge",
             f"mediarouter_in_flight_requests {self.in_flight}",
+            "# HELP mediarouter_log_rows_dropped_total Request-log rows the database refused to store.",
+            "# TYPE mediarouter_log_rows_dropped_total counter",
+            f"mediarouter_log_rows_dropped_total {self.log_rows_dropped}",
         ]
         return "\n".join(out) + "\n"
 

@@ -1,6 +1,8 @@
 """One data-access seam, two engines: SQLite (embedded default) and PostgreSQL (`database_url`).
 
 Stores write portable SQL with `?` placeholders; the PostgreSQL backend numbers them (`$1`...).
+Text values pass through `text_safe` on both engines: PostgreSQL refuses NUL in text and SQLite's
+text functions stop at it, so a NUL becomes U+FFFD and every backend stores the same thing.
 SQLite runs on one dedicated thread that owns the connection, so the event loop never blocks on
 disk; PostgreSQL uses an asyncpg pool. Migrations are one numbered list, applied at open (or by
 `mediarouter db upgrade`) inside a lock so several instances can start together.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -85,6 +88,29 @@ class Database(Protocol):
     async def fetchone(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
 
 
+NUL_REPLACEMENT = "\ufffd"
+
+
+def text_safe(args: Sequence[Any]) -> tuple[Any, ...]:
+    """The values with every NUL in a string replaced (user input reaches every text column)."""
+    return tuple(a.replace("\x00", NUL_REPLACEMENT) if type(a) is str and "\x00" in a else a for a in args)
+
+
+def rejects_values(exc: BaseException) -> bool:
+    """Whether a statement failed on the values it was given (retrying cannot help), rather than
+    because the database is down or busy: such a row is dropped, the others are kept."""
+    if isinstance(exc, (ValueError, TypeError, OverflowError)):  # binding (and asyncpg's client side)
+        return True
+    if isinstance(
+        exc, (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, sqlite3.ProgrammingError)
+    ):
+        return True
+    asyncpg = sys.modules.get("asyncpg")
+    return asyncpg is not None and isinstance(
+        exc, (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+    )
+
+
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
@@ -136,14 +162,14 @@ class SQLiteDatabase:
         return self._conn
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        return int(await self._run(lambda: self._conn_or_fail().execute(sql, tuple(args)).rowcount))
+        return int(await self._run(lambda: self._conn_or_fail().execute(sql, text_safe(args)).rowcount))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         def write() -> None:
             conn = self._conn_or_fail()
             conn.execute("BEGIN")
             try:
-                conn.executemany(sql, rows)
+                conn.executemany(sql, [text_safe(r) for r in rows])
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -152,10 +178,10 @@ class SQLiteDatabase:
         await self._run(write)
 
     async def fetchall(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        return await self._run(lambda: [dict(r) for r in self._conn_or_fail().execute(sql, tuple(args))])  # type: ignore[no-any-return]
+        return await self._run(lambda: [dict(r) for r in self._conn_or_fail().execute(sql, text_safe(args))])  # type: ignore[no-any-return]
 
     async def fetchone(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
-        row = await self._run(lambda: self._conn_or_fail().execute(sql, tuple(args)).fetchone())
+        row = await self._run(lambda: self._conn_or_fail().execute(sql, text_safe(args)).fetchone())
         return dict(row) if row is not None else None
 
 
@@ -197,18 +223,18 @@ class PostgresDatabase:
             self._pool = None
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        status = await self._pool.execute(_numbered(sql), *args)
+        status = await self._pool.execute(_numbered(sql), *text_safe(args))
         tail = str(status).rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        await self._pool.executemany(_numbered(sql), rows)
+        await self._pool.executemany(_numbered(sql), [text_safe(r) for r in rows])
 
     async def fetchall(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        return [dict(r) for r in await self._pool.fetch(_numbered(sql), *args)]
+        return [dict(r) for r in await self._pool.fetch(_numbered(sql), *text_safe(args))]
 
     async def fetchone(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
-        row = await self._pool.fetchrow(_numbered(sql), *args)
+        row = await self._pool.fetchrow(_numbered(sql), *text_safe(args))
         return dict(row) if row is not None else None
 
 

@@ -1,9 +1,13 @@
 """The request log: every accepted request with its outcome, written in batches off the hot path.
 
 `record()` only appends to a buffer and wakes a background writer, which writes whatever has
-accumulated as one batch: under load rows are grouped, at rest each is written within a
-millisecond or two, so every instance sees a finished request at once. Reads on the same instance
-flush first; `close()` flushes, so a graceful shutdown loses nothing.
+accumulated as one batch (group commit): under load rows are grouped, at rest each is written
+within a millisecond. `write()` also waits for that batch to commit, so a request that awaits it
+before answering is readable on every instance as soon as its caller has the answer. Reads on the
+same instance flush first; `close()` flushes, so a graceful shutdown loses nothing.
+
+A row the database refuses (a value it cannot store) never holds up the others: a failed batch is
+written again row by row, and the refused row is logged and dropped (`on_drop` counts it).
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from mediarouter.store.database import Database
+from mediarouter.store.database import Database, rejects_values
 
 log = logging.getLogger("mediarouter")
 
@@ -86,6 +91,11 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Days since the epoch, rounded down: PostgreSQL's CAST rounds to nearest (an evening would count as
+# the next day), SQLite's truncates, which is the floor for every timestamp after 1970.
+_UTC_DAY = {"postgres": "FLOOR(created_at / 86400)", "sqlite": "CAST(created_at / 86400 AS INTEGER)"}
+
+
 @dataclass
 class RequestQuery:
     limit: int = 20
@@ -99,10 +109,14 @@ class RequestQuery:
 
 
 class RequestLog:
-    def __init__(self, db: Database, flush_interval_s: float) -> None:
+    def __init__(
+        self, db: Database, flush_interval_s: float, on_drop: Callable[[], None] | None = None
+    ) -> None:
         self.db = db
         self.flush_interval_s = flush_interval_s
+        self.on_drop = on_drop
         self._buffer: list[RequestRecord] = []
+        self._written: asyncio.Event | None = None  # set once the rows now in the buffer are written
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._lock = asyncio.Lock()
@@ -111,11 +125,25 @@ class RequestLog:
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._loop())
 
-    def record(self, record: RequestRecord) -> None:
-        """Buffer a row; the writer wakes at once, so rows written together form one batch."""
+    def record(self, record: RequestRecord) -> asyncio.Event:
+        """Buffer a row; the writer wakes at once, so rows written together form one batch.
+
+        The event returned is set when the batch holding the row has been written (or its write
+        failed: then the row stays buffered for the retry, and nobody waits on a broken database).
+        """
         self._buffer.append(record)
+        if self._written is None:
+            self._written = asyncio.Event()
         if self._wake is not None:
             self._wake.set()
+        return self._written
+
+    async def write(self, record: RequestRecord) -> None:
+        """Record a row and wait until it is committed (readable by every instance)."""
+        written = self.record(record)
+        if self._task is None:  # no writer running (tools, tests): write it here
+            await self.flush()
+        await written.wait()
 
     async def _loop(self) -> None:
         assert self._wake is not None
@@ -134,11 +162,28 @@ class RequestLog:
             if not self._buffer:
                 return
             batch, self._buffer = self._buffer, []
+            written, self._written = self._written, None
             try:
-                await self.db.executemany(_INSERT, [_values(r) for r in batch])
-            except Exception:
-                self._buffer[:0] = batch  # keep them for the next flush rather than lose them
-                raise
+                try:
+                    await self.db.executemany(_INSERT, [_values(r) for r in batch])
+                except Exception:
+                    await self._write_one_by_one(batch)
+            finally:
+                if written is not None:
+                    written.set()
+
+    async def _write_one_by_one(self, batch: list[RequestRecord]) -> None:
+        """After a failed batch: write each row alone, dropping those the database refuses."""
+        for i, record in enumerate(batch):
+            try:
+                await self.db.execute(_INSERT, _values(record))
+            except Exception as exc:
+                if not rejects_values(exc):  # the database itself is failing: keep the rest
+                    self._buffer[:0] = batch[i:]
+                    raise
+                log.error("request log row %s cannot be stored and is dropped: %s", record.id, exc)
+                if self.on_drop is not None:
+                    self.on_drop()
 
     async def close(self) -> None:
         if self._task is not None:
@@ -198,11 +243,12 @@ class RequestLog:
         if key_id is not None:
             where.append("key_id = ?")
             args.append(key_id)
+        day = _UTC_DAY[self.db.dialect]
         rows = await self.db.fetchall(
-            "SELECT key_id, CAST(created_at / 86400 AS INTEGER) AS day, COUNT(*) AS requests,"
+            f"SELECT key_id, {day} AS day, COUNT(*) AS requests,"
             " SUM(CASE WHEN status = 'completed' THEN 0 ELSE 1 END) AS failed,"
             " COALESCE(SUM(image_count), 0) AS images, COALESCE(SUM(cost), 0) AS cost"
-            f" FROM requests WHERE {' AND '.join(where)} GROUP BY key_id, CAST(created_at / 86400 AS INTEGER)"
+            f" FROM requests WHERE {' AND '.join(where)} GROUP BY key_id, {day}"
             " ORDER BY day, key_id",
             args,
         )
