@@ -43,6 +43,7 @@ from mediarouter.store.request_log import RequestLog
 from mediarouter.ui import ui_routes
 
 log = logging.getLogger("mediarouter")
+DRAIN_S = 5.0  # most a shutdown waits for cancelled requests to log themselves
 
 
 @dataclass
@@ -190,6 +191,15 @@ async def _every(seconds: float, job: object) -> None:
             log.exception("periodic job failed")
 
 
+async def _drain(gw: Gateway, cap_s: float = DRAIN_S) -> None:
+    """Wait for requests still finishing: those the server cancelled at its shutdown deadline answer
+    and log themselves first (`in_flight` drops once a row is logged), then the log is flushed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + cap_s
+    while gw.metrics.in_flight > 0 and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+
+
 def create_app(settings: Settings) -> Starlette:
     gw = build_gateway(settings)
 
@@ -212,6 +222,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             for job in jobs:
                 job.cancel()
+            await _drain(gw)
             await gw.log.close()
             await gw.router.transport.close()
             await gw.media.close()

@@ -34,6 +34,7 @@ ERROR_TABLE: dict[str, ErrorKind] = {
     "ALL_PROVIDERS_EXHAUSTED": ErrorKind(502, "upstream_error", False),
     "UPSTREAM_ERROR": ErrorKind(502, "upstream_error", False),
     "CANCELLED": ErrorKind(499, "invalid_request_error", False),
+    "SHUTTING_DOWN": ErrorKind(503, "server_error", True),  # cut off by a shutdown: retry elsewhere
     "INTERNAL_ERROR": ErrorKind(500, "server_error", False),
 }
 

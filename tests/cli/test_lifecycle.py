@@ -135,3 +135,38 @@ def test_provider_secrets_never_leak(tmp_path: Path) -> None:
     for text in outputs:
         assert secret not in text
         assert "SUPERSECRET" not in text
+
+
+def test_a_request_cut_off_at_the_shutdown_deadline_gets_an_error_and_a_log_row(tmp_path: Path) -> None:
+    proc, url = _serve(tmp_path, MEDIAROUTER_SERVER_GRACEFUL_SHUTDOWN_S="1")
+    headers = {"Authorization": "Bearer admin-k"}
+    httpx.post(
+        f"{url}/sandbox/_faults",
+        json={"provider": "openai", "mode": "slow", "latency_ms": 8000},
+        headers=headers,
+    ).raise_for_status()
+    result: dict[str, httpx.Response] = {}
+
+    def slow_request() -> None:
+        body = {"model": "dall-e-2", "prompt": "too slow", "size": "256x256", "response_format": "b64_json"}
+        result["r"] = httpx.post(f"{url}/v1/images/generations", json=body, headers=headers, timeout=30)
+
+    thread = threading.Thread(target=slow_request)
+    thread.start()
+    time.sleep(0.4)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    thread.join(timeout=30)
+    assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert time.monotonic() - started < 5  # the deadline (1 s) held; the 8 s upstream was not awaited
+    r = result["r"]
+    assert r.status_code == 503 and r.headers["x-should-retry"] == "true", r.text
+    error = r.json()["error"]
+    assert error["code"] == "SHUTTING_DOWN" and error["request_id"] == r.headers["x-mediarouter-request-id"]
+    with sqlite3.connect(tmp_path / "mediarouter.db") as db:
+        row = db.execute(
+            "SELECT status, http_status, error_code, attempts FROM requests WHERE id = ?",
+            (error["request_id"],),
+        ).fetchone()
+    assert row is not None and row[:3] == ("cancelled", 503, "SHUTTING_DOWN")
+    assert '"provider":"openai"' in row[3]  # the attempt that was cut off is in the row

@@ -62,12 +62,16 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
         response = await _serve(request, gw, mode, record, started, key, lease)
     except GatewayError as err:
         response = _fail(record, err, rid)
+    except asyncio.CancelledError:  # cut off at the shutdown deadline: still answered and logged
+        asyncio.current_task().uncancel()  # type: ignore[union-attr]
+        err = GatewayError("SHUTTING_DOWN", "The gateway shut down before this request finished; retry it")
+        err.extra["attempts"] = record.attempts
+        response = _fail(record, err, rid)
     except Exception:
         log.exception("internal error in request %s", rid)
         err = GatewayError("INTERNAL_ERROR", f"Internal error; quote request id {rid} when reporting it")
         response = _fail(record, err, rid)
     finally:
-        gw.metrics.in_flight -= 1
         if lease is not None:
             await gw.limits.release(lease, record.cost)
     record.duration_ms = (time.perf_counter() - started) * 1000
@@ -75,7 +79,10 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
     gw.metrics.request(
         endpoint, record.model or "", record.http_status, record.duration_ms, record.overhead_ms
     )
-    gw.log.record(record)
+    try:
+        await gw.log.write(record)  # committed before the answer: readable on every instance at once
+    finally:
+        gw.metrics.in_flight -= 1  # only now: a shutdown waits for the rows of cut-off requests
     return response
 
 
@@ -195,6 +202,9 @@ async def _route(request: Request, gw: Any, canonical: Any, record: RequestRecor
     entered = time.perf_counter()
     try:
         return await _route_until_disconnect(request, gw, canonical, attempts, plan)
+    except asyncio.CancelledError:
+        record.attempts = [a.public() for a in attempts]  # for the log row of the cut-off request
+        raise
     finally:
         record.upstream_ms = (time.perf_counter() - entered) * 1000  # overhead = everything but this
 
@@ -206,6 +216,10 @@ async def _route_until_disconnect(
     watcher = asyncio.ensure_future(wait_for_disconnect(request))
     try:
         await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # the server is shutting down: the attempts stop too
+        task.cancel()
+        await asyncio.wait((task,))
+        raise
     finally:
         watcher.cancel()
     if task.done():
@@ -225,7 +239,7 @@ def _fail(record: RequestRecord, err: GatewayError, rid: str) -> Response:
     record.http_status = err.http_status
     record.error_code, record.error_message = err.code, err.message
     record.attempts = attempts
-    if err.code == "CANCELLED":
+    if err.code in ("CANCELLED", "SHUTTING_DOWN"):
         record.status = "cancelled"
     elif attempts or err.code in ("ALL_PROVIDERS_EXHAUSTED", "UPSTREAM_ERROR"):
         record.status = "upstream_failure"
