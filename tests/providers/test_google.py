@@ -642,3 +642,26 @@ def test_unreachable_token_endpoint_is_a_transport_failure() -> None:
     with pytest.raises(UpstreamError) as caught:
         asyncio.run(source())
     assert caught.value.failure == "transport"
+
+
+@pytest.mark.parametrize(
+    ("adapter", "model_id", "mime", "applied"),
+    [
+        (VERTEX, "gemini-3-pro-image-preview", "image/jpeg", True),  # imageOutputOptions on Vertex
+        (GEMINI, "gemini-3-pro-image-preview", "image/png", False),  # the Gemini API has none
+        (GEMINI, "imagen-4.0-generate-001", "image/jpeg", True),  # :predict outputOptions
+    ],
+)
+def test_parse_says_whether_the_compression_was_sent(
+    adapter: GeminiAdapter | VertexAdapter, model_id: str, mime: str, applied: bool
+) -> None:
+    call = make_call(model_id, output_format="jpeg")
+    call.request.output_compression = 5
+    data = base64.b64encode(PNG).decode()
+    if model_id.startswith("imagen"):
+        body: dict[str, Any] = {"predictions": [{"bytesBase64Encoded": data, "mimeType": mime}]}
+    else:
+        parts = [{"inlineData": {"mimeType": mime, "data": data}}]
+        body = {"candidates": [{"content": {"parts": parts}, "finishReason": "STOP"}]}
+    done = adapter.parse(call, answer(body))
+    assert isinstance(done, Done) and done.output.compression_applied is applied

@@ -172,3 +172,19 @@ def test_answers_without_images_are_failures(response: UpstreamResponse, failure
     with pytest.raises(UpstreamError) as caught:
         ADAPTER.parse(make_call(), response)
     assert caught.value.failure == failure
+
+
+@pytest.mark.parametrize(
+    ("model_id", "fields", "applied"),
+    [
+        ("gpt-image-1", {"output_format": "jpeg", "output_compression": 5}, True),
+        ("gpt-image-1", {"output_format": "png", "output_compression": 5}, False),
+        ("gpt-image-1", {"output_format": "jpeg"}, False),
+        ("dall-e-3", {"output_format": "jpeg", "output_compression": 5}, False),  # the gateway converts
+    ],
+)
+def test_parse_says_whether_the_compression_was_sent(
+    model_id: str, fields: dict[str, Any], applied: bool
+) -> None:
+    done = ADAPTER.parse(make_call(model_id, **fields), answer({"data": [{"b64_json": "aGk="}]}))
+    assert isinstance(done, Done) and done.output.compression_applied is applied

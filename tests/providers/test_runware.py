@@ -316,3 +316,14 @@ def test_http_error_table(status: int, body: Any, failure: str) -> None:
     ADAPTER.build(call)
     error = failure_of(call, answer(body, status, {"retry-after": "1"}))
     assert (error.failure, error.status, error.retry_after) == (failure, status, 1.0)
+
+
+@pytest.mark.parametrize(("compression", "applied"), [(80, True), (20, True), (5, False), (100, False)])
+def test_compression_outside_runwares_range_is_left_to_the_gateway(compression: int, applied: bool) -> None:
+    call = make_call(output_format="jpeg")
+    call.request.output_compression = compression
+    ADAPTER.build(call)
+    result = ADAPTER.parse(
+        call, answer({"data": [{"taskUUID": call.state["task_uuid"], "imageBase64Data": B64}]})
+    )
+    assert isinstance(result, Done) and result.output.compression_applied is applied

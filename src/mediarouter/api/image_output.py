@@ -2,20 +2,24 @@
 
 Base64 from a provider is passed through untouched when the caller wants `b64_json` in the
 format it came in: no decode, no re-encode. Bytes are decoded once only when they must be
-stored (URL output) or converted (a format the model cannot produce natively).
+stored (URL output) or converted: a format the model cannot produce natively, or lossy output
+when `output_compression` was asked and the provider could not apply it (`compression_applied`).
+Compression asked for lossless output (PNG, GIF) is reported in `ignored`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mediarouter.media import MediaStore
 from mediarouter.media.signing import Signer
 from mediarouter.params.formats import convert, sniff, sniff_b64
 from mediarouter.schemas.images import GeneratedImage, ImageRequest, ProviderOutput
+
+LOSSY = frozenset({"jpeg", "webp", "avif"})  # the formats `output_compression` applies to
 
 
 @dataclass
@@ -25,6 +29,8 @@ class Rendered:
     output_format: str | None
     sizes: list[str]
     converted: bool
+    notes: dict[str, Any] = field(default_factory=dict)  # for `metadata`: what the gateway re-encoded
+    ignored: list[str] = field(default_factory=list)  # asked but not applicable to the output
 
 
 def _detect(img: GeneratedImage) -> tuple[str, int, int] | None:
@@ -32,6 +38,15 @@ def _detect(img: GeneratedImage) -> tuple[str, int, int] | None:
         return sniff_b64(img.b64)
     if img.data is not None:
         return sniff(img.data)
+    return None
+
+
+def _encoding(fmt: str, wanted: str | None, compression: int | None, applied: bool) -> str | None:
+    """The format the gateway must encode to; None when the provider's bytes are already right."""
+    if wanted and wanted != fmt:
+        return wanted
+    if compression is not None and fmt in LOSSY and not applied:
+        return fmt
     return None
 
 
@@ -47,7 +62,8 @@ async def render_images(
     wanted = request.output_format
     data: list[dict[str, Any]] = []
     sizes: list[str] = []
-    converted = False
+    compression = request.output_compression
+    converted = encoded = False
     fmt_out: str | None = None
     for img in output.images:
         found = _detect(img)
@@ -56,10 +72,12 @@ async def render_images(
             sizes.append(f"{found[1]}x{found[2]}")
         raw: bytes | None = img.data
         b64: str | None = img.b64
-        if wanted and wanted != fmt:
+        target = _encoding(fmt, wanted, compression, output.compression_applied)
+        if target is not None:
             raw = raw if raw is not None else base64.b64decode(b64 or "")
-            raw = await loop.run_in_executor(None, convert, raw, wanted, request.output_compression)
-            b64, fmt, converted = None, wanted, True
+            raw = await loop.run_in_executor(None, convert, raw, target, compression)
+            converted, encoded = converted or target != fmt, True
+            b64, fmt = None, target
         fmt_out = fmt
         item: dict[str, Any] = {}
         if request.response_format == "b64_json":
@@ -72,4 +90,9 @@ async def render_images(
             item["revised_prompt"] = img.revised_prompt
         data.append(item)
     size = output.size if output.size and output.size != "auto" else (sizes[0] if sizes else output.size)
-    return Rendered(data, size, fmt_out, sizes, converted)
+    rendered = Rendered(data, size, fmt_out, sizes, converted)
+    if encoded and compression is not None and fmt_out in LOSSY:
+        rendered.notes["output_compression"] = {"value": compression, "applied_by": "gateway"}
+    if compression is not None and fmt_out not in LOSSY:
+        rendered.ignored.append("output_compression")  # lossless output has no quality setting
+    return rendered

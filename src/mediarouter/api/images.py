@@ -163,12 +163,15 @@ async def _generate(
         **result.notes,
     }
     ignored = sorted(
-        set(metadata.get("ignored_params", [])) | _unsent_extras(canonical, result.offering.provider)
+        set(metadata.get("ignored_params", []))
+        | _unsent_extras(canonical, result.offering.provider)
+        | set(rendered.ignored)
     )
     if ignored:
         metadata["ignored_params"] = ignored
     if rendered.converted:
         metadata["format_conversion"] = {"from": result.output.output_format, "to": rendered.output_format}
+    metadata.update(rendered.notes)
     body: dict[str, Any] = {
         "id": record.id,
         "created": int(record.created_at),

@@ -43,6 +43,16 @@ def _is_dalle(model_id: str) -> bool:
     return model_id.startswith("dall-e")
 
 
+def _sends_compression(call: Call) -> bool:
+    req = call.request
+    return (
+        req.output_compression is not None
+        and not _is_dalle(call.offering.model_id)
+        and req.output_format in ("jpeg", "webp")
+        and req.output_format in call.model.output_formats
+    )
+
+
 def _fields(call: Call) -> dict[str, Any]:
     req, model_id = call.request, call.offering.model_id
     body: dict[str, Any] = {"model": model_id, "prompt": req.prompt, "n": req.n}
@@ -58,7 +68,7 @@ def _fields(call: Call) -> dict[str, Any]:
         body["response_format"] = "b64_json"
     elif req.output_format and req.output_format in call.model.output_formats:
         body["output_format"] = req.output_format
-        if req.output_compression is not None and req.output_format in ("jpeg", "webp"):
+        if _sends_compression(call):
             body["output_compression"] = req.output_compression
     if req.user:
         body["user"] = req.user
@@ -106,7 +116,9 @@ class OpenAIAdapter:
         for image in images:
             image.mime = f"image/{fmt}" if fmt else None
         echo = {k: body[k] for k in ("background", "quality") if body.get(k)}
-        return Done(ProviderOutput(images, body.get("usage"), body.get("size"), fmt, echo))
+        output = ProviderOutput(images, body.get("usage"), body.get("size"), fmt, echo)
+        output.compression_applied = _sends_compression(call)
+        return Done(output)
 
     def cancel(self, call: Call) -> UpstreamRequest | None:
         return None

@@ -97,6 +97,13 @@ def _image_fields(call: Call) -> dict[str, Any]:
     return {name: uris if takes_list else uris[0]}
 
 
+def _sends_quality(call: Call) -> bool:
+    """`output_quality` goes with JPEG and WebP output; upscalers keep their input's format."""
+    req = call.request
+    lossy = OUTPUT_FORMATS.get(req.output_format or "png", "png") != "png"
+    return req.output_compression is not None and lossy and not call.offering.options.get("scale_field")
+
+
 def build_input(call: Call) -> dict[str, Any]:
     """The prediction's `input` object for this model, from the canonical request."""
     req, options = call.request, call.offering.options
@@ -112,7 +119,7 @@ def build_input(call: Call) -> dict[str, Any]:
         fields[scale_field] = req.scale_factor
     if not scale_field:  # upscalers keep their input's format
         fields["output_format"] = OUTPUT_FORMATS.get(req.output_format or "png", "png")
-        if req.output_compression is not None and fields["output_format"] != "png":
+        if _sends_quality(call):
             fields["output_quality"] = req.output_compression
     for name in PASSTHROUGH:
         if name in req.extra:
@@ -187,7 +194,9 @@ class ReplicateAdapter:
         given = prediction.get("input") if isinstance(prediction.get("input"), dict) else {}
         fmt = FORMAT_OF.get(str(given.get("output_format")))
         metrics = prediction.get("metrics") if isinstance(prediction.get("metrics"), dict) else None
-        return ProviderOutput(images, usage=metrics, output_format=fmt)
+        output = ProviderOutput(images, usage=metrics, output_format=fmt)
+        output.compression_applied = _sends_quality(call)
+        return output
 
     @staticmethod
     def job_error(prediction: dict[str, Any]) -> UpstreamError:

@@ -37,6 +37,7 @@ IMAGE_FIELDS = (("imageBase64Data", "b64"), ("imageDataURI", "data_uri"), ("imag
 DEFAULT_SIZE = (1024, 1024)
 
 # Canonical extra field -> imageInference field (anything else in `extra` is not sent).
+QUALITY_RANGE = (20, 99)  # outputQuality bounds
 EXTRA_FIELDS: dict[str, str] = {
     "seed": "seed",
     "negative_prompt": "negativePrompt",
@@ -120,6 +121,16 @@ def resolve_dimensions(call: Call) -> tuple[int, int]:
     return _snap(dims[0], multiple, int(low), int(high)), _snap(dims[1], multiple, int(low), int(high))
 
 
+def _applies_compression(call: Call) -> bool:
+    """Runware takes `outputQuality` 20-99 only; outside it the gateway re-encodes at the asked value."""
+    value = call.request.output_compression
+    return (
+        value is not None
+        and _output_format(call) in ("JPG", "WEBP")
+        and QUALITY_RANGE[0] <= value <= QUALITY_RANGE[1]
+    )
+
+
 def _output_format(call: Call) -> str:
     wanted = call.request.output_format or next(iter(call.model.output_formats), "png")
     return OUTPUT_FORMATS.get(wanted, "PNG")
@@ -149,7 +160,7 @@ def build_task(call: Call, task_uuid: str) -> dict[str, Any]:
         "deliveryMethod": _delivery(call),
     }
     if req.output_compression is not None and fmt in ("JPG", "WEBP"):
-        task["outputQuality"] = max(20, min(99, req.output_compression))
+        task["outputQuality"] = max(QUALITY_RANGE[0], min(QUALITY_RANGE[1], req.output_compression))
     for name, field in EXTRA_FIELDS.items():
         if name in req.extra and field not in task:
             task[field] = req.extra[name]
@@ -195,7 +206,9 @@ class RunwareAdapter:
             return Poll(_poll_request(call, task_uuid), state={"polling": True})
         if images:
             fmt = FORMAT_NAMES[_output_format(call)]
-            return Done(ProviderOutput(images, size=call.state.get("dimensions"), output_format=fmt))
+            output = ProviderOutput(images, size=call.state.get("dimensions"), output_format=fmt)
+            output.compression_applied = _applies_compression(call)
+            return Done(output)
         if errors:
             raise _item_error(errors[0], response.status)
         if flagged:

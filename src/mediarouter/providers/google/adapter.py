@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mediarouter.providers.base import Call, Done, UpstreamError, UpstreamRequest, UpstreamResponse
+from mediarouter.providers.google import generate_content, predict
 from mediarouter.providers.google.errors import classify_google_error
-from mediarouter.providers.google.generate_content import build_generate_content, parse_generate_content
-from mediarouter.providers.google.predict import build_predict, build_upscale, parse_predict
 from mediarouter.schemas.images import ProviderOutput
 
 
@@ -24,12 +23,20 @@ class GoogleApi:
     method: str  # the REST custom method after the model name
     build: Callable[[Call, bool], dict[str, Any]]  # (call, vertex) -> body
     parse: Callable[[Any, int], ProviderOutput]
+    jpeg_output: Callable[[Call, bool], bool]  # (call, vertex) -> JPEG asked, with compressionQuality
 
 
 APIS: dict[str, GoogleApi] = {
-    "generate_content": GoogleApi("generateContent", build_generate_content, parse_generate_content),
-    "predict": GoogleApi("predict", build_predict, parse_predict),
-    "predict_upscale": GoogleApi("predict", build_upscale, parse_predict),
+    "generate_content": GoogleApi(
+        "generateContent",
+        generate_content.build_generate_content,
+        generate_content.parse_generate_content,
+        generate_content.jpeg_output,
+    ),
+    "predict": GoogleApi("predict", predict.build_predict, predict.parse_predict, predict.jpeg_output),
+    "predict_upscale": GoogleApi(
+        "predict", predict.build_upscale, predict.parse_predict, predict.jpeg_output
+    ),
 }
 
 
@@ -66,7 +73,13 @@ class GoogleAdapter:
     def parse(self, call: Call, response: UpstreamResponse) -> Done:
         if response.status >= 400:
             raise classify_google_error(response)
-        return Done(api_of(call).parse(response.json(), response.status))
+        api = api_of(call)
+        output = api.parse(response.json(), response.status)
+        asked = call.request.output_compression is not None
+        output.compression_applied = (
+            asked and api.jpeg_output(call, self.vertex) and output.output_format == "jpeg"
+        )
+        return Done(output)
 
     def cancel(self, call: Call) -> UpstreamRequest | None:
         return None  # synchronous APIs: nothing runs after the connection closes

@@ -40,6 +40,11 @@ REFUSAL_FINISH_REASONS = frozenset(
 RESPONSE_KEYS = frozenset({"candidates", "promptFeedback", "usageMetadata", "modelVersion", "responseId"})
 
 
+def jpeg_output(call: Call, vertex: bool) -> bool:
+    """JPEG (with its compressionQuality) is asked for explicitly on Vertex only."""
+    return vertex and call.request.output_format == "jpeg" and "jpeg" in call.model.output_formats
+
+
 def build_generate_content(call: Call, vertex: bool) -> dict[str, Any]:
     """The request body; `vertex` adds the Vertex-only output options."""
     req = call.request
@@ -55,7 +60,7 @@ def build_generate_content(call: Call, vertex: bool) -> dict[str, Any]:
         # Single-tier models (gemini-2.5-flash-image) have no size to choose: send none rather than
         # a field the model may refuse.
         image_config["imageSize"] = IMAGE_SIZES.get(call.resolution, call.resolution)
-    if vertex and req.output_format == "jpeg" and "jpeg" in call.model.output_formats:
+    if jpeg_output(call, vertex):
         options: dict[str, Any] = {"mimeType": "image/jpeg"}
         if req.output_compression is not None:
             options["compressionQuality"] = req.output_compression

@@ -64,10 +64,15 @@ def build_upscale(call: Call, vertex: bool = True) -> dict[str, Any]:
     return {"instances": [{"prompt": call.request.prompt or "", "image": image}], "parameters": parameters}
 
 
+def jpeg_output(call: Call, vertex: bool) -> bool:
+    """JPEG (with its compressionQuality) is asked for explicitly on both surfaces."""
+    return call.request.output_format == "jpeg" and "jpeg" in call.model.output_formats
+
+
 def _output_options(call: Call, parameters: dict[str, Any]) -> None:
     """JPEG is asked for explicitly; PNG is Imagen's default and needs nothing."""
     req = call.request
-    if req.output_format == "jpeg" and "jpeg" in call.model.output_formats:
+    if jpeg_output(call, True):
         options: dict[str, Any] = {"mimeType": "image/jpeg"}
         if req.output_compression is not None:
             options["compressionQuality"] = req.output_compression
