@@ -81,6 +81,18 @@ def test_update_limits_through_the_admin_api(gateway: Server, admin: httpx.Clien
     assert admin.patch("/v1/keys/nope", json={"rpm": 3}).status_code == 404
 
 
+def test_a_new_budget_keeps_the_keys_period(admin: httpx.Client) -> None:
+    daily = admin.post("/v1/keys", json={"name": "daily", "budget_usd": 1, "budget_period": "day"}).json()
+    r = admin.patch(f"/v1/keys/{daily['id']}", json={"budget_usd": 10})
+    assert r.status_code == 200
+    assert (r.json()["limits"]["budget_usd"], r.json()["limits"]["budget_period"]) == (10.0, "day")
+    total = admin.post("/v1/keys", json={"name": "total", "budget_usd": 1}).json()
+    assert total["limits"]["budget_period"] == "total"
+    bare = admin.post("/v1/keys", json={"name": "bare"}).json()
+    r = admin.patch(f"/v1/keys/{bare['id']}", json={"budget_usd": 2})
+    assert r.json()["limits"]["budget_period"] == "total"
+
+
 def test_idempotency_key_replays_instead_of_paying_twice(
     gateway: Server, admin: httpx.Client, faults: httpx.Client
 ) -> None:

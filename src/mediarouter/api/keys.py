@@ -25,16 +25,16 @@ def _limits(body: dict[str, Any]) -> dict[str, Any]:
             limits[name] = value
     if "budget_usd" in body:
         value = body["budget_usd"]
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+        ):
             raise invalid("'budget_usd' must be a positive number or null", "budget_usd")
         limits["budget_usd"] = float(value) if value is not None else None
     if "budget_period" in body:
         if body["budget_period"] is not None and body["budget_period"] not in BUDGET_PERIODS:
             raise invalid("'budget_period' must be day, month or total", "budget_period")
         limits["budget_period"] = body["budget_period"]
-    if limits.get("budget_usd") and not (limits.get("budget_period") or body.get("budget_period")):
-        limits["budget_period"] = "total"
-    return limits
+    return limits  # a budget without a period: `total` on create, the key's own period on update
 
 
 async def list_keys(request: Request) -> Response:

@@ -18,12 +18,14 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name, None)
         if value is not None:
             limits[name] = value if value > 0 else None
-    if getattr(args, "budget", None) is not None:
-        limits["budget_usd"] = args.budget if args.budget > 0 else None
-        limits["budget_period"] = args.budget_period if args.budget > 0 else None
-    elif getattr(args, "budget_period", None) is not None and args.keys_command == "update":
-        limits["budget_period"] = args.budget_period
-    return limits
+    budget, period = getattr(args, "budget", None), getattr(args, "budget_period", None)
+    if budget is not None:
+        limits["budget_usd"] = budget if budget > 0 else None
+        if budget <= 0:
+            limits["budget_period"] = None
+    if period is not None and (budget is None or budget > 0):
+        limits["budget_period"] = period
+    return limits  # a budget without a period: `total` on create, the key's own period on update
 
 
 def _describe(r: KeyRecord) -> str:

@@ -85,6 +85,8 @@ class KeyStore:
 
     async def create(self, name: str, role: str = "user", **limits: Any) -> tuple[KeyRecord, str]:
         assert role in ROLES
+        if limits.get("budget_usd") and not limits.get("budget_period"):
+            limits["budget_period"] = "total"  # a budget is always enforced over some period
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(24)
         record = KeyRecord(key_id, name, role, time.time(), None, _hash(secret), **limits)
@@ -120,8 +122,14 @@ class KeyStore:
         return changed > 0
 
     async def update(self, key_id: str, **limits: Any) -> KeyRecord | None:
-        """Set limit fields (None clears one); unknown fields are a programming error."""
+        """Set limit fields (None clears one); unknown fields are a programming error.
+
+        A new budget without a period keeps the key's period, or gets `total` if it has none."""
         assert set(limits) <= set(LIMIT_FIELDS)
+        if limits.get("budget_usd") and "budget_period" not in limits:
+            current = await self.get(key_id)
+            if current is not None and not current.budget_period:
+                limits["budget_period"] = "total"
         if limits:
             columns = ", ".join(f"{name} = ?" for name in limits)
             await self.db.execute(f"UPDATE keys SET {columns} WHERE key_id = ?", (*limits.values(), key_id))

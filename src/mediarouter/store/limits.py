@@ -36,6 +36,11 @@ def period_start(period: str, now: float) -> float:
     return 0.0
 
 
+def budget_period(key: KeyRecord) -> str:
+    """A budget stored without a period (keys made before periods defaulted) counts in total."""
+    return key.budget_period or "total"
+
+
 def micros(usd: float) -> int:
     return round(usd * 1_000_000)
 
@@ -57,7 +62,7 @@ def rate_limited(message: str, retry_after: float) -> GatewayError:
 def budget_exceeded(key: KeyRecord, spent: int, reserve: int) -> GatewayError:
     return GatewayError(
         "BUDGET_EXCEEDED",
-        f"Budget exceeded for key {key.key_id}: ${spent / 1e6:.4f} spent or reserved this {key.budget_period}, "
+        f"Budget exceeded for key {key.key_id}: ${spent / 1e6:.4f} spent or reserved this {budget_period(key)}, "
         f"${reserve / 1e6:.4f} needed, budget ${key.budget_usd:.4f}",
     )
 
@@ -101,10 +106,11 @@ class MemoryLimits:
         return Lease(key.key_id, bool(key.max_concurrency), None, 0)
 
     async def reserve(self, key: KeyRecord, lease: Lease, usd: float) -> None:
-        if not key.budget_usd or not key.budget_period:
+        if not key.budget_usd:
             return
-        since = period_start(key.budget_period, self.clock())
-        slot = f"{key.key_id}:{key.budget_period}:{int(since)}"
+        period = budget_period(key)
+        since = period_start(period, self.clock())
+        slot = f"{key.key_id}:{period}:{int(since)}"
         if slot not in self.spend:
             lock = self._seeding.setdefault(slot, asyncio.Lock())
             async with lock:
@@ -171,11 +177,12 @@ class RedisLimits:
         return Lease(key.key_id, bool(key.max_concurrency), None, 0)
 
     async def reserve(self, key: KeyRecord, lease: Lease, usd: float) -> None:
-        if not key.budget_usd or not key.budget_period:
+        if not key.budget_usd:
             return
-        since = period_start(key.budget_period, self.clock())
-        slot = f"{self.prefix}:spend:{key.key_id}:{key.budget_period}:{int(since)}"
-        ttl = {"day": 2 * 86400, "month": 62 * 86400}.get(key.budget_period, 0)
+        period = budget_period(key)
+        since = period_start(period, self.clock())
+        slot = f"{self.prefix}:spend:{key.key_id}:{period}:{int(since)}"
+        ttl = {"day": 2 * 86400, "month": 62 * 86400}.get(period, 0)
         amount = micros(usd)
         result = await self._reserve(keys=[slot], args=[amount, micros(key.budget_usd), ttl])
         if result == -1:  # first use in this period: seed from the request log, once, atomically
