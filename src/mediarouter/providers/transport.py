@@ -139,13 +139,13 @@ class Transport:
         return UpstreamStream(resp, idle_s, self)
 
     async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
+        """The body, counted as it is decompressed: Content-Length is the size on the wire, and a
+        gzip or brotli answer a thousand times smaller than what it inflates to must not get past."""
         length = resp.content_length
         if length is not None and length > self._max_body_bytes:
             raise UpstreamError(
                 "malformed", f"response of {length} bytes exceeds the limit of {self._max_body_bytes}"
             )
-        if length is not None:
-            return await resp.read()
         chunks: list[bytes] = []
         total = 0
         async for chunk in resp.content.iter_any():
