@@ -11,6 +11,7 @@ from mediarouter.api.auth import authenticate
 from mediarouter.api.responses import json_response
 from mediarouter.catalog.models import ModelSpec
 from mediarouter.catalog.schema import model_schema
+from mediarouter.providers.registry import ACCEPTED_EXTRAS
 
 CREATED = 1_767_225_600  # catalog epoch: models carry no creation date of their own
 
@@ -68,7 +69,9 @@ async def get_model(request: Request) -> Response:
     router = request.app.state.gw.router
     model, forced = router.resolve_model(request.path_params["model_id"])
     names = {slug: p.name for slug, p in router.providers.items()}
-    body = describe(model, router.candidates(model, forced), names)
+    offerings = router.candidates(model, forced)
+    body = describe(model, offerings, names)
     if request.query_params.get("schema", "").lower() in ("1", "true", "yes"):
-        body["schema"] = model_schema(model)
+        extras = {o.provider: ACCEPTED_EXTRAS.get(o.provider, frozenset()) for o in offerings}
+        body["schema"] = model_schema(model, request.app.state.gw.settings.limits.max_n, extras)
     return json_response(body)

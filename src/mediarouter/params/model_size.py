@@ -18,6 +18,7 @@ from mediarouter.params.sizes import (
     choose_resolution,
     choose_size,
     closest_tier,
+    default_tier,
     nominal_pixels,
     parse_aspect_ratio,
     parse_resolution,
@@ -96,6 +97,6 @@ def _for_ratio_model(asked: Asked, model: ModelSpec, ignored: list[str]) -> Size
             ignored.append("resolution")  # the model has one size per ratio
     elif asked.shape is not None:
         resolution = choose_resolution(asked.shape, model.resolutions)
-    if resolution is None and model.resolutions:
-        resolution = "1K" if "1K" in model.resolutions else model.resolutions[0]
+    if resolution is None:
+        resolution = default_tier(model.resolutions)
     return SizeChoice(nominal_pixels(aspect, resolution), aspect, resolution)

@@ -130,6 +130,13 @@ def parse_resolution(value: str) -> str:
     return tier
 
 
+def default_tier(resolutions: tuple[str, ...]) -> str | None:
+    """The tier a tiered model gets when nothing says otherwise."""
+    if not resolutions:
+        return None
+    return "1K" if "1K" in resolutions else resolutions[0]
+
+
 def closest_tier(area: float, resolutions: tuple[str, ...]) -> str | None:
     """The model's tier whose area is closest (log distance) to `area`; None for untiered models."""
     tiers = [r for r in resolutions if r in RESOLUTION_EDGE]

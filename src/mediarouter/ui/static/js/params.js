@@ -36,7 +36,7 @@ function enumField(name, descriptor, { withDefault = true, labeller = (v) => v }
 export function renderShape(container, schema) {
   const params = schema.parameters;
   const fields = [];
-  if (params.size) {
+  if (params.size && params.size.values) { // a list of its own; sizes mapped onto aspect ratios have none
     const select = h("select", { id: "p-size", name: "size", dataset: { param: "size" }, "aria-describedby": "size-hint" },
       params.size.values.map((v) => option(v, sizeLabel(v), v === params.size.default)),
       option("custom", "Custom…"));
@@ -50,7 +50,7 @@ export function renderShape(container, schema) {
     fields.push(h("div", { class: "field" }, h("label", { for: "p-size" }, "Size"), select, custom,
       h("p", { class: "hint", id: "size-hint" }, "Other sizes are mapped to the closest the model supports.")));
   }
-  if (params.aspect_ratio) fields.push(enumField("aspect_ratio", params.aspect_ratio, { labeller: (v) => v }));
+  if (params.aspect_ratio && params.aspect_ratio.values) fields.push(enumField("aspect_ratio", params.aspect_ratio, { labeller: (v) => v }));
   if (params.resolution) fields.push(enumField("resolution", params.resolution));
   for (const f of fields) f.addEventListener("change", () => container.dispatchEvent(new Event("shapechange", { bubbles: true })));
   replace(container, fields);
