@@ -8,6 +8,7 @@ the bytes, so every instance can serve what any instance stored.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -16,6 +17,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
 import aiohttp
 
@@ -111,25 +113,54 @@ class S3MediaStore:
             return await resp.read()
 
     async def prune(self, older_than_s: float) -> int:
-        """Delete objects under the prefix older than the media TTL."""
+        """Delete objects under the prefix older than the media TTL: every page of the listing
+        (S3 returns at most 1,000 keys per page), each page's old objects in one batch delete."""
         cutoff = time.time() - older_than_s
-        query = f"list-type=2&prefix={quote(self.prefix, safe='')}"
-        url, headers = self._signed("GET", "", query)
-        async with self._http().get(url, headers=headers) as resp:
-            if resp.status != 200:
-                raise S3Error(f"S3 list failed with HTTP {resp.status}")
-            tree = ElementTree.fromstring(await resp.read())
         removed = 0
-        for item in tree.iter():
-            if not item.tag.endswith("Contents"):
-                continue
-            key = next((c.text for c in item if c.tag.endswith("Key")), None)
-            modified = next((c.text for c in item if c.tag.endswith("LastModified")), None)
-            if not key or not modified:
-                continue
-            when = datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()
-            if when < cutoff:
-                url, headers = self._signed("DELETE", key)
-                async with self._http().delete(url, headers=headers) as resp:
-                    removed += resp.status in (200, 204)
-        return removed
+        token: str | None = None
+        while True:
+            query = f"list-type=2&prefix={quote(self.prefix, safe='')}"
+            if token:  # SigV4 wants the query sorted: continuation-token < list-type
+                query = f"continuation-token={quote(token, safe='')}&{query}"
+            url, headers = self._signed("GET", "", query)
+            async with self._http().get(url, headers=headers) as resp:
+                if resp.status != 200:
+                    raise S3Error(f"S3 list failed with HTTP {resp.status}")
+                page = ElementTree.fromstring(await resp.read())
+            old = [key for key, modified in _listed(page) if modified < cutoff]
+            if old:
+                removed += await self._delete(old)
+            token = _child_text(page, "NextContinuationToken")
+            if _child_text(page, "IsTruncated") != "true" or not token:
+                return removed
+
+    async def _delete(self, keys: list[str]) -> int:
+        """One DeleteObjects call (up to 1,000 keys); returns how many were deleted."""
+        objects = "".join(f"<Object><Key>{escape(k)}</Key></Object>" for k in keys)
+        body = f"<Delete><Quiet>true</Quiet>{objects}</Delete>".encode()
+        url, headers = self._signed("POST", "", "delete=", hashlib.sha256(body).hexdigest())
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()  # required by S3
+        headers["Content-Type"] = "application/xml"
+        async with self._http().post(url, data=body, headers=headers) as resp:
+            if resp.status != 200:
+                raise S3Error(f"S3 batch delete failed with HTTP {resp.status}")
+            result = ElementTree.fromstring(await resp.read())
+        failed = sum(1 for item in result.iter() if item.tag.endswith("Error"))
+        return len(keys) - failed
+
+
+def _child_text(tree: ElementTree.Element, name: str) -> str | None:
+    """The text of a direct child, whatever namespace the server puts its XML in."""
+    return next((c.text for c in tree if c.tag.endswith(name)), None)
+
+
+def _listed(page: ElementTree.Element) -> list[tuple[str, float]]:
+    """(key, last modified) of each object in one ListObjectsV2 page."""
+    out = []
+    for item in page:
+        if not item.tag.endswith("Contents"):
+            continue
+        key, modified = _child_text(item, "Key"), _child_text(item, "LastModified")
+        if key and modified:
+            out.append((key, datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()))
+    return out
