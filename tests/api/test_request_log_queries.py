@@ -72,3 +72,23 @@ def test_bad_query_values_are_400_naming_the_param(admin: httpx.Client) -> None:
     ):
         r = admin.get("/v1/requests", params=params)
         assert r.status_code == 400 and r.json()["error"]["param"] == param, (params, r.text)
+
+
+def test_model_filter_finds_forced_and_alias_requests(gateway: Server, admin: httpx.Client) -> None:
+    key_id, key = _new_key(admin)
+    typed = ["dall-e-2", "openai/dall-e-2", "DALLE-2"]
+    with gateway.client(key) as client:
+        for model in typed:
+            r = client.post("/v1/images/generations", json={"model": model, "prompt": "p", "size": "256x256"})
+            assert r.status_code == 200, r.text
+        refused = client.post(
+            "/v1/images/generations", json={"model": "openai/dall-e-2", "prompt": "p", "size": "big"}
+        )
+        assert refused.status_code == 400
+        client.post("/v1/images/generations", json={"model": "dall-e-3", "prompt": "p"}).raise_for_status()
+    for wanted in ("dall-e-2", "dalle-2", "openai/dall-e-2"):
+        rows = admin.get("/v1/requests", params={"key_id": key_id, "model": wanted}).json()["data"]
+        assert [r["model"] for r in rows] == ["openai/dall-e-2", *reversed(typed)]  # as typed, newest first
+        assert {r["model_id"] for r in rows} == {"dall-e-2"}
+    nothing = admin.get("/v1/requests", params={"key_id": key_id, "model": "no-such-model"}).json()
+    assert nothing["data"] == []

@@ -240,3 +240,36 @@ def test_usage_counts_each_utc_day_and_spent_since_sums_costs(db_url: str) -> No
         await db.close()
 
     asyncio.run(scenario())
+
+
+def test_model_filter_matches_the_resolved_model_and_the_name_as_typed(db_url: str) -> None:
+    async def scenario() -> None:
+        db = await _fresh(db_url)
+        log = RequestLog(db, 0.01)
+        now = time.time()
+        typed = [
+            ("dall-e-2", "dall-e-2"),
+            ("openai/dall-e-2", "dall-e-2"),
+            ("dalle-2", "dall-e-2"),
+            ("chat-x", None),
+        ]
+        for i, (model, model_id) in enumerate(typed):
+            await log.write(
+                RequestRecord(
+                    f"req_m{i}",
+                    now,
+                    "/v1/images/generations",
+                    "completed",
+                    200,
+                    model=model,
+                    model_id=model_id,
+                )
+            )
+        rows, _ = await log.list(RequestQuery(limit=10, model="dalle-2", model_id="dall-e-2"))
+        assert [(r["model"], r["model_id"]) for r in rows] == [(m, i) for m, i in reversed(typed[:3])]
+        rows, _ = await log.list(RequestQuery(limit=10, model="chat-x"))  # names no catalog model
+        assert [r["id"] for r in rows] == ["req_m3"]
+        await log.close()
+        await db.close()
+
+    asyncio.run(scenario())

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from mediarouter.api.auth import authenticate
 from mediarouter.api.image_input import read_image_request
 from mediarouter.api.image_output import render_images
+from mediarouter.api.request_log import catalog_model_id
 from mediarouter.api.requests_context import new_request_id, public_base, trace_id, wait_for_disconnect
 from mediarouter.api.responses import error_response, json_response
 from mediarouter.errors import GatewayError
@@ -93,6 +94,7 @@ async def _serve(
         request, mode, gw.settings, gw.untrusted.fetch
     )
     record.model, record.user = canonical.model, canonical.user
+    record.model_id = catalog_model_id(gw.router, canonical.model)
     record.params = canonical.logged_params()
     if gw.settings.log.store_prompts:
         record.prompt = canonical.prompt

@@ -13,6 +13,7 @@ from mediarouter.api.auth import authenticate
 from mediarouter.api.requests_context import public_base
 from mediarouter.api.responses import json_response
 from mediarouter.errors import GatewayError, invalid
+from mediarouter.routing.router import Router
 from mediarouter.store.request_log import STATUSES, RequestQuery
 
 
@@ -36,6 +37,18 @@ def _cursor(value: str | None, name: str) -> str | None:
     if not value or _CURSOR.fullmatch(value):
         return value or None
     raise invalid(f"'{name}' must be a request id from a previous page", name)
+
+
+def catalog_model_id(router: Router, name: str | None) -> str | None:
+    """The catalog id a model name resolves to (alias, `openai/dall-e-2`...); None when it names
+    no catalog model. Rows keep both, so `?model=` finds a model however it was asked for."""
+    if not name:
+        return None
+    try:
+        model, _ = router.resolve_model(name)
+    except GatewayError:
+        return None
+    return model.id
 
 
 def _query(request: Request, own_key: str | None) -> RequestQuery:
@@ -63,6 +76,7 @@ def _query(request: Request, own_key: str | None) -> RequestQuery:
         key_id=key_id,
         status=status,
         model=params.get("model"),
+        model_id=catalog_model_id(request.app.state.gw.router, params.get("model")),
     )
 
 

@@ -65,6 +65,9 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE requests ADD COLUMN params TEXT;
     """,
+    """
+    ALTER TABLE requests ADD COLUMN model_id TEXT;
+    """,
 ]
 
 Row = dict[str, Any]

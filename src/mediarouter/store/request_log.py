@@ -37,7 +37,8 @@ class RequestRecord:
     status: str
     http_status: int
     key_id: str | None = None
-    model: str | None = None
+    model: str | None = None  # as the client typed it (an alias, `openai/dall-e-2`...)
+    model_id: str | None = None  # the catalog model it resolved to; None when it resolved to none
     executed_model: str | None = None
     provider: str | None = None
     error_code: str | None = None
@@ -105,7 +106,8 @@ class RequestQuery:
     created_before: float | None = None
     key_id: str | None = None
     status: str | None = None
-    model: str | None = None
+    model: str | None = None  # the filter as given
+    model_id: str | None = None  # the catalog model it names, when it names one
 
 
 class RequestLog:
@@ -204,10 +206,13 @@ class RequestLog:
         await self.flush()
         where: list[str] = []
         args: list[Any] = []
-        for column, value in (("key_id", query.key_id), ("status", query.status), ("model", query.model)):
+        for column, value in (("key_id", query.key_id), ("status", query.status)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
+        if query.model is not None:  # the resolved model, or the name as typed (chat, older rows)
+            where.append("(model_id = ? OR model = ?)")
+            args += [query.model_id or query.model, query.model]
         if query.created_after is not None:
             where.append("created_at >= ?")
             args.append(query.created_after)
