@@ -138,12 +138,14 @@ def build_gateway(settings: Settings) -> Gateway:
 
         redis = aioredis.from_url(settings.core.redis_url)
         health = RedisHealth(redis, breaker, prefix)
-        limits_store = RedisLimits(redis, request_log.spent_since, prefix)
-        idempotency = RedisIdempotency(redis, settings.limits.idempotency_ttl_s, prefix)
+        limits_store = RedisLimits(redis, request_log.spent_since, prefix, hold_s=settings.in_flight_ttl_s)
+        idempotency = RedisIdempotency(
+            redis, settings.limits.idempotency_ttl_s, prefix, pending_s=settings.in_flight_ttl_s
+        )
     else:
         health = MemoryHealth(breaker)
         limits_store = MemoryLimits(request_log.spent_since)
-        idempotency = MemoryIdempotency(settings.limits.idempotency_ttl_s)
+        idempotency = MemoryIdempotency(settings.limits.idempotency_ttl_s, settings.in_flight_ttl_s)
     rules = [
         Rule(
             x["match"],

@@ -77,6 +77,11 @@ class LimitsSettings:
     idempotency_ttl_s: float = _f(
         86400.0, "How long an Idempotency-Key's first successful answer is replayed."
     )
+    in_flight_ttl_s: float = _f(
+        0.0,
+        "How long a running request holds its Idempotency-Key claim and its concurrency slot in Redis:"
+        " what a crashed instance held is freed after this. 0: timeouts.request_s + 60.",
+    )
 
 
 @dataclass
@@ -203,6 +208,11 @@ class Settings:
     catalog: dict[str, Any] = field(default_factory=dict)
     routing_rules: list[dict[str, Any]] = field(default_factory=list)
     source: str = "<defaults>"
+
+    @property
+    def in_flight_ttl_s(self) -> float:
+        """`limits.in_flight_ttl_s`, or the request deadline plus a minute for what follows routing."""
+        return self.limits.in_flight_ttl_s or self.timeouts.request_s + 60
 
     @property
     def data_dir(self) -> Path:

@@ -82,6 +82,33 @@ def test_budget_holds_exactly_across_instances(pair: tuple[Server, Server]) -> N
     assert _burst(pair, key, 10) == [200] * 3 + [402] * 7
 
 
+def test_concurrency_limit_holds_exactly_across_instances(pair: tuple[Server, Server]) -> None:
+    headers = {"Authorization": f"Bearer {pair[0].admin_key}"}
+    slow = {"provider": "openai", "mode": "slow", "latency_ms": 1000}  # within attempt_s
+    for server in pair:  # each instance calls its own sandbox: slow both down
+        httpx.post(f"{server.url}/sandbox/_faults", json=slow, headers=headers).raise_for_status()
+    try:
+        key = _key(pair[0], max_concurrency=3)
+        assert _burst(pair, key, 12) == [200] * 3 + [429] * 9
+        assert _burst(pair, key, 4) == [200] * 3 + [429]  # every slot was given back
+    finally:
+        for server in pair:
+            httpx.delete(f"{server.url}/sandbox/_faults", headers=headers)
+
+
+def test_idempotency_holds_across_instances(pair: tuple[Server, Server]) -> None:
+    a, b = pair
+    headers = {"Authorization": f"Bearer {a.admin_key}", "Idempotency-Key": f"idem-{secrets.token_hex(4)}"}
+    first = httpx.post(f"{a.url}/v1/images/generations", json=CHEAP, headers=headers, timeout=30)
+    again = httpx.post(f"{b.url}/v1/images/generations", json=CHEAP, headers=headers, timeout=30)
+    assert first.status_code == again.status_code == 200
+    assert again.headers["idempotent-replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    other = httpx.post(
+        f"{b.url}/v1/images/generations", json={**CHEAP, "prompt": "y"}, headers=headers, timeout=30
+    )
+    assert other.status_code == 409 and other.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT"
+
+
 def test_requests_logged_by_either_are_listed_by_both(pair: tuple[Server, Server]) -> None:
     """A finished request is readable on the other instance at once: no polling, no sleep."""
     a, b = pair

@@ -3,6 +3,10 @@
 Only successful answers are kept: a failed first try leaves nothing behind, so the client's retry
 really retries. A second request with the key while the first is still running, or with the key
 and a different body, gets 409. Keys are scoped to the caller's API key.
+
+A running request's claim lasts `pending_s` (`Settings.in_flight_ttl_s`, longer than a request
+can run), not the replay TTL: if the instance holding it crashes, retries may go ahead after that
+instead of getting 409 for a day.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ class Idempotency(Protocol):
 
 
 class MemoryIdempotency:
-    def __init__(self, ttl_s: float) -> None:
+    def __init__(self, ttl_s: float, pending_s: float | None = None) -> None:
         self.ttl_s = ttl_s
+        self.pending_s = pending_s or ttl_s
         self._entries: dict[tuple[str, str], tuple[float, str, Stored | None]] = {}
 
     async def begin(self, scope: str, key: str, body_hash: str) -> Stored | None:
@@ -53,22 +58,23 @@ class MemoryIdempotency:
             if answer is None:
                 raise conflict("A request with this Idempotency-Key is still in progress")
             return answer
-        self._entries[(scope, key)] = (now + self.ttl_s, body_hash, None)
+        self._entries[(scope, key)] = (now + self.pending_s, body_hash, None)
         return None
 
     async def finish(self, scope: str, key: str, answer: Stored) -> None:
         entry = self._entries.get((scope, key))
         if entry is not None:
-            self._entries[(scope, key)] = (entry[0], entry[1], answer)
+            self._entries[(scope, key)] = (time.monotonic() + self.ttl_s, entry[1], answer)
 
     async def abandon(self, scope: str, key: str) -> None:
         self._entries.pop((scope, key), None)
 
 
 class RedisIdempotency:
-    def __init__(self, redis: Any, ttl_s: float, prefix: str = "mr") -> None:
+    def __init__(self, redis: Any, ttl_s: float, prefix: str = "mr", pending_s: float | None = None) -> None:
         self.redis = redis
         self.ttl_s = int(ttl_s)
+        self.pending_ms = max(1, int((pending_s or ttl_s) * 1000))
         self.prefix = prefix
 
     def _keys(self, scope: str, key: str) -> tuple[str, str]:
@@ -78,7 +84,7 @@ class RedisIdempotency:
     async def begin(self, scope: str, key: str, body_hash: str) -> Stored | None:
         meta_key, body_key = self._keys(scope, key)
         claim = orjson.dumps({"hash": body_hash, "state": "pending"})
-        if await self.redis.set(meta_key, claim, nx=True, ex=self.ttl_s):
+        if await self.redis.set(meta_key, claim, nx=True, px=self.pending_ms):
             return None
         raw = await self.redis.get(meta_key)
         if raw is None:  # expired between the two calls: claim again

@@ -2,7 +2,9 @@
 
 - requests per minute: a counter per key and clock minute, incremented atomically; over the
   limit -> `RATE_LIMITED` with `Retry-After` (seconds to the next minute);
-- concurrent requests: a counter incremented on admission and decremented on release;
+- concurrent requests: each admitted request holds a slot until it is released; in Redis a slot is
+  a member of a sorted set scored by its expiry (`Settings.in_flight_ttl_s`, longer than a request
+  can run), so the slots of a crashed instance expire instead of blocking the key forever;
 - spend budget per day, month or total: each request first *reserves* its maximum estimated cost
   (admitted only if spent + reserved + this stays within the budget), then *settles* to its actual
   cost, so concurrent requests can never overspend.
@@ -14,6 +16,7 @@ N instances share exact counters. Money is counted in micro-dollars (integers) t
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -51,6 +54,7 @@ class Lease:
     concurrency: bool  # a concurrency slot is held
     budget_slot: str | None  # the budget counter holding the reservation
     reserved: int  # micro-dollars
+    token: str = ""  # this request's concurrency slot (Redis)
 
 
 def rate_limited(message: str, retry_after: float) -> GatewayError:
@@ -137,6 +141,18 @@ v = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return v
 """
+# KEYS[1] sorted set of running requests scored by expiry (ms); ARGV[1] limit, ARGV[2] hold ms,
+# ARGV[3] this request's token. Expired slots go first; returns 1 when admitted, -1 when full.
+# Redis's own clock, so instances with skewed clocks agree on what has expired.
+_TAKE_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
 # KEYS[1] spend counter (micros); ARGV[1] amount, ARGV[2] budget, ARGV[3] ttl. -1 = missing, -2 = over.
 _RESERVE = """
 local v = redis.call('GET', KEYS[1])
@@ -151,13 +167,20 @@ return v + tonumber(ARGV[1])
 
 class RedisLimits:
     def __init__(
-        self, redis: Any, spent_since: SpentSince, prefix: str = "mr", clock: Callable[[], float] = time.time
+        self,
+        redis: Any,
+        spent_since: SpentSince,
+        prefix: str = "mr",
+        clock: Callable[[], float] = time.time,
+        hold_s: float = 3600.0,
     ) -> None:
         self.redis = redis
         self.spent_since = spent_since
         self.prefix = prefix
         self.clock = clock
+        self.hold_ms = max(1, int(hold_s * 1000))
         self._incr = redis.register_script(_INCR_UNDER)
+        self._take_slot = redis.register_script(_TAKE_SLOT)
         self._reserve = redis.register_script(_RESERVE)
 
     async def admit(self, key: KeyRecord) -> Lease:
@@ -168,13 +191,15 @@ class RedisLimits:
                 raise rate_limited(
                     f"Rate limit of {key.rpm} requests per minute reached for key {key.key_id}", 60 - now % 60
                 )
+        token = ""
         if key.max_concurrency:
-            slot = f"{self.prefix}:running:{key.key_id}"
-            if await self._incr(keys=[slot], args=[key.max_concurrency, 3600]) < 0:
+            token = secrets.token_hex(8)
+            slots = f"{self.prefix}:slots:{key.key_id}"
+            if await self._take_slot(keys=[slots], args=[key.max_concurrency, self.hold_ms, token]) < 0:
                 raise rate_limited(
                     f"Key {key.key_id} already has {key.max_concurrency} requests in flight", 1
                 )
-        return Lease(key.key_id, bool(key.max_concurrency), None, 0)
+        return Lease(key.key_id, bool(key.max_concurrency), None, 0, token)
 
     async def reserve(self, key: KeyRecord, lease: Lease, usd: float) -> None:
         if not key.budget_usd:
@@ -194,6 +219,6 @@ class RedisLimits:
 
     async def release(self, lease: Lease, actual_usd: float) -> None:
         if lease.concurrency:
-            await self.redis.decr(f"{self.prefix}:running:{lease.key_id}")
+            await self.redis.zrem(f"{self.prefix}:slots:{lease.key_id}", lease.token)
         if lease.budget_slot is not None:
             await self.redis.incrby(lease.budget_slot, micros(actual_usd) - lease.reserved)
