@@ -82,6 +82,11 @@ class LimitsSettings:
         "How long a running request holds its Idempotency-Key claim and its concurrency slot in Redis:"
         " what a crashed instance held is freed after this. 0: timeouts.request_s + 60.",
     )
+    chat_default_max_tokens: int = _f(
+        4096,
+        "Output tokens a chat request without max_tokens is reserved for against a key's budget (not"
+        " sent upstream: a longer answer can pass the budget by the difference).",
+    )
 
 
 @dataclass

@@ -34,11 +34,13 @@ from mediarouter.providers.openrouter_chat import (
     build_chat_body,
     build_chat_request,
     chat_cost,
+    chat_max_cost,
     parse_chat_response,
 )
 from mediarouter.providers.transport import UpstreamStream
 from mediarouter.routing.failures import describe
 from mediarouter.schemas.images import Attempt
+from mediarouter.store.keys import KeyRecord
 from mediarouter.store.limits import Lease
 from mediarouter.store.request_log import RequestRecord
 
@@ -88,6 +90,8 @@ class ChatCall:
     upstream_started: float = 0.0
     upstream_ms: float = 0.0
     logged: bool = False
+    key: KeyRecord | None = None
+    written: asyncio.Event | None = None  # set once the log row is committed
 
     def upstream_done(self) -> None:
         if self.upstream_started:
@@ -132,7 +136,7 @@ class ChatCall:
         self.gw.metrics.request(
             ENDPOINT, record.model or "", record.http_status, record.duration_ms, record.overhead_ms
         )
-        self.gw.log.record(record)
+        self.written = self.gw.log.record(record)
         self.gw.metrics.in_flight -= 1
 
     async def release(self) -> None:
@@ -149,14 +153,11 @@ async def completions(request: Request) -> Response:
     record = RequestRecord(
         rid, time.time(), ENDPOINT, "rejected", 0, key_id=key.key_id, trace_id=trace_id(request)
     )
-    call = ChatCall(gw, record, time.perf_counter())
+    call = ChatCall(gw, record, time.perf_counter(), key=key)
     gw.metrics.in_flight += 1
     response: Response | None = None
     try:
         call.lease = await gw.limits.admit(key)
-        await gw.limits.reserve(
-            key, call.lease, 0.0
-        )  # the cost is unknown until the answer: a spent budget stops it
         response = await _serve(request, call)
     except UpstreamError as exc:
         call.upstream_done()
@@ -171,6 +172,8 @@ async def completions(request: Request) -> Response:
         if not isinstance(response, RelayResponse):  # a stream settles when it ends
             call.log()
             await call.release()
+            if call.written is not None:  # committed before the answer: readable on every instance
+                await call.written.wait()
     assert response is not None
     return response
 
@@ -191,6 +194,11 @@ async def _serve(request: Request, call: ChatCall) -> Response:
             "model",
         )
     call.price = text_price(gw.router.catalog, body["model"])
+    key, lease = call.key, call.lease
+    assert key is not None and lease is not None  # admitted by completions()
+    await gw.limits.reserve(
+        key, lease, chat_max_cost(body, call.price, gw.settings.limits.chat_default_max_tokens)
+    )
     upstream = build_chat_request(body, runtime.base_url, await runtime.secret())
     timeout_s = gw.settings.timeouts.attempt_s  # one attempt's budget; for streams, the longest silence
     call.upstream_started = time.perf_counter()

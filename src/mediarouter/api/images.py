@@ -142,7 +142,7 @@ async def _generate(
     lease: Lease,
 ) -> Response:
     plan = await gw.router.plan(canonical)
-    await gw.limits.reserve(key, lease, gw.router.max_cost(plan, canonical.n))
+    await gw.limits.reserve(key, lease, gw.router.max_cost(plan, canonical))
     result = await _route(request, gw, canonical, record, plan)
     record.attempts = [a.public() for a in result.attempts]
     rendered = await render_images(

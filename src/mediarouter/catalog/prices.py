@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
-from mediarouter.catalog.models import Price
+from mediarouter.catalog.models import ModelSpec, Price
 
 
 def unit_price(price: Price, quality: str | None, size: str | None, resolution: str | None = None) -> float:
@@ -71,3 +72,62 @@ def _pixels(size: str | None) -> int | None:
         return int(w) * int(h)
     except ValueError:
         return None
+
+
+# Upper bounds for budget reservations (`max_estimate`): the most a provider bills, not the typical.
+GEMINI_MAX_IMAGE_TOKENS = {"4K": 2000}  # Gemini image output per image: 1290 tokens up to 2K, 2000 at 4K
+TEXT_BYTES_PER_TOKEN = 2  # English runs ~4 characters a token; other scripts more bytes per char
+TEXT_OVERHEAD_TOKENS = 16  # the tokens a chat-style API wraps around a message
+CAPTION_TOKENS = 100  # a Gemini image may come with a sentence about it
+LARGEST_GPT_IMAGE = "1536x1024"  # when a GPT Image model's sizes list none larger
+
+
+def max_estimate(
+    price: Price,
+    model: ModelSpec,
+    quality: str | None,
+    size: str | None,
+    resolution: str | None,
+    prompt: str = "",
+    images: Sequence[tuple[int, int]] = (),
+) -> float:
+    """The most one image of this request can cost, before anyone is called: what a budget reserves.
+
+    Token-billed models are bounded by the largest size and quality tier the request can produce
+    (GPT Image), or by a Gemini image's tokens plus as much text as the prompt (the model may write
+    alongside its image); input by the prompt's UTF-8 bytes / 2 and each input image's tiles. Other
+    prices are exact per image or megapixel, so only an unfixed (`auto`) size is bounded by the largest.
+    """
+    largest = size if _pixels(size) else _largest(model.sizes)
+    if price.per != "token":
+        return estimate_per_image(price, quality, largest, resolution)
+    text_in = math.ceil(len(prompt.encode()) / TEXT_BYTES_PER_TOKEN) + TEXT_OVERHEAD_TOKENS
+    gpt_image = "quality" in model.params
+    images_in = sum((_openai_image_tokens if gpt_image else _gemini_image_tokens)(w, h) for w, h in images)
+    if gpt_image:
+        tier = quality if quality in ("low", "medium", "high") else "high"
+        pixels = _pixels(largest) or _pixels(LARGEST_GPT_IMAGE) or 0
+        tokens_out = math.ceil(TYPICAL_OUTPUT_TOKENS[tier] * pixels / 1_048_576)
+    else:
+        image_out = GEMINI_MAX_IMAGE_TOKENS.get(resolution or "", GEMINI_IMAGE_TOKENS)
+        tokens_out = image_out + text_in + CAPTION_TOKENS
+    return round(((text_in + images_in) * price.input + tokens_out * price.output) / 1_000_000, 6)
+
+
+def _largest(sizes: Sequence[str]) -> str | None:
+    fixed = [s for s in sizes if _pixels(s)]
+    return max(fixed, key=lambda s: _pixels(s) or 0) if fixed else None
+
+
+def _openai_image_tokens(width: int, height: int) -> int:
+    """An input image fitted in 2048x2048, its short side at most 768, in 512-pixel tiles (high detail)."""
+    scale = min(1.0, 2048 / max(width, height, 1))
+    scale *= min(1.0, 768 / max(min(width, height) * scale, 1))
+    return 85 + 170 * math.ceil(width * scale / 512) * math.ceil(height * scale / 512)
+
+
+def _gemini_image_tokens(width: int, height: int) -> int:
+    """258 tokens for an image up to 384 pixels a side, else 258 per 768-pixel tile."""
+    if max(width, height) <= 384:
+        return 258
+    return 258 * math.ceil(width / 768) * math.ceil(height / 768)

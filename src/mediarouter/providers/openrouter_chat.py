@@ -9,6 +9,7 @@ for what the gateway records: the model that ran, token usage, cost, and errors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import orjson
 
 from mediarouter.catalog.models import Price
-from mediarouter.catalog.prices import cost_of
+from mediarouter.catalog.prices import TEXT_BYTES_PER_TOKEN, TEXT_OVERHEAD_TOKENS, cost_of
 from mediarouter.errors import invalid
 from mediarouter.providers.base import UpstreamError, UpstreamRequest, UpstreamResponse
 from mediarouter.providers.openrouter import classify_error, error_object
@@ -80,6 +81,45 @@ def chat_cost(usage: Mapping[str, Any] | None, price: Price | None) -> float | N
     if price is not None and price.per == "token":
         return cost_of(price, 1, [], dict(usage), None, None)
     return None
+
+
+PART_TOKENS = 1500  # an image, audio or file part of a message, whatever its size (a bound for images)
+MEDIA_PARTS = frozenset({"image_url", "input_image", "input_audio", "file", "video_url"})
+
+
+def chat_max_cost(body: Mapping[str, Any], price: Price | None, default_max_tokens: int) -> float:
+    """The most a completion can cost, reserved against a key's budget before it is sent: every
+    message's (and tool's) text at UTF-8 bytes / 2 plus `PART_TOKENS` per non-text part, and
+    `max_completion_tokens` or `max_tokens` (else `default_max_tokens`) per choice, at the catalog
+    price. 0 for a model with no catalog price: then only a budget already spent stops it."""
+    if price is None or price.per != "token":
+        return 0.0
+    text_bytes, parts = _message_size(body.get("messages"))
+    text_bytes += len(orjson.dumps(body.get("tools") or []))
+    tokens_in = math.ceil(text_bytes / TEXT_BYTES_PER_TOKEN) + TEXT_OVERHEAD_TOKENS + PART_TOKENS * parts
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    tokens_out = (
+        limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else default_max_tokens
+    )
+    n = body.get("n")
+    choices = n if isinstance(n, int) and not isinstance(n, bool) and n > 1 else 1
+    return round((tokens_in * price.input + tokens_out * choices * price.output) / 1_000_000, 6)
+
+
+def _message_size(value: Any) -> tuple[int, int]:
+    """(UTF-8 bytes of every string, number of non-text parts) in messages, walked as JSON."""
+    if isinstance(value, str):
+        return len(value.encode()), 0
+    if isinstance(value, dict):
+        if value.get("type") in MEDIA_PARTS:  # not its base64: other parts are counted as text
+            return 0, 1
+        items: Any = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return 0, 0
+    sizes = [_message_size(v) for v in items]
+    return sum(b for b, _ in sizes), sum(p for _, p in sizes)
 
 
 @dataclass

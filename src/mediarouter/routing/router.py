@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mediarouter.catalog.models import Catalog, ModelSpec, Offering
-from mediarouter.catalog.prices import cost_of, estimate_per_image
+from mediarouter.catalog.prices import cost_of, estimate_per_image, max_estimate
 from mediarouter.errors import GatewayError
 from mediarouter.observability.metrics import Metrics
 from mediarouter.params.formats import sniff, sniff_b64
@@ -175,10 +175,18 @@ class Router:
         return Plan(model, forced, params, ordered, 0.0 if forced else hedge_ms / 1000)
 
     @staticmethod
-    def max_cost(plan: Plan, n: int) -> float:
-        """The most this request can cost: the dearest candidate's estimate, twice when hedging."""
-        dearest = max(c.price for c in plan.ordered) * n
-        return dearest * (2 if plan.hedge_s else 1)
+    def max_cost(plan: Plan, request: ImageRequest) -> float:
+        """The most this request can cost (what a budget reserves): the dearest candidate's upper
+        bound per image, times n, twice when hedging."""
+        p = plan.params
+        inputs = [(i.width, i.height) for i in (*request.images, *([request.mask] if request.mask else []))]
+        dearest = max(
+            max_estimate(
+                c.offering.price, plan.model, p.quality, p.size, p.resolution, request.prompt, inputs
+            )
+            for c in plan.ordered
+        )
+        return dearest * request.n * (2 if plan.hedge_s else 1)
 
     async def estimate(self, request: ImageRequest) -> dict[str, Any]:
         """A dry run: validate, pick the provider the router would try first, price it; call nobody."""
