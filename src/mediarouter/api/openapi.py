@@ -176,8 +176,17 @@ def openapi_document() -> dict[str, Any]:
                             "schema": {"type": "string", "enum": list(STATUSES)},
                         },
                         *(
+                            {
+                                "name": n,
+                                "in": "query",
+                                "description": "a request id from a previous page",
+                                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{0,64}$"},
+                            }
+                            for n in ("starting_after", "ending_before")
+                        ),
+                        *(
                             {"name": n, "in": "query", "schema": {"type": "string"}}
-                            for n in ("starting_after", "ending_before", "key_id", "model")
+                            for n in ("key_id", "model")
                         ),
                         *(
                             {
