@@ -22,7 +22,7 @@ def _meta(result: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("model", "size", "expected"),
     [
-        ("wan-2.6", "1280x720", (1280, 720)),  # text2image task, W*H
+        ("wan-2.6", "1280x720", (1280, 720)),  # image-generation task, W*H
         ("wan-2.5-preview", "16:9", (1280, 720)),  # a ratio maps to the closest listed size
         ("qwen-image", "1664x928", (1664, 928)),  # multimodal, synchronous
         ("qwen-image", None, (1328, 1328)),  # the catalog's default size

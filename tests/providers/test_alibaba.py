@@ -1,4 +1,4 @@
-"""DashScope adapter: request shapes of both APIs, size vocabulary, task states and the error table."""
+"""DashScope adapter: request shapes of the three APIs, size vocabulary, task states and the error table."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ PNG = b"\x89PNG\r\n\x1a\nfake"
 
 def make_call(
     api: str = "text2image",
-    model_id: str = "wan2.6-t2i",
+    model_id: str = "wan2.5-t2i-preview",
     size: str | None = "1280x720",
     n: int = 1,
     images: int = 0,
@@ -61,10 +61,59 @@ def test_text2image_is_an_async_task_request() -> None:
     assert (request.method, request.url) == ("POST", f"{BASE}/services/aigc/text2image/image-synthesis")
     assert request.headers == {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
     assert request.json == {
-        "model": "wan2.6-t2i",
+        "model": "wan2.5-t2i-preview",
         "input": {"prompt": "a red fox", "negative_prompt": "blurry"},
         "parameters": {"n": 2, "watermark": False, "size": "1280*720", "seed": 7, "prompt_extend": False},
     }
+
+
+def test_image_generation_is_an_async_task_with_messages() -> None:
+    """wan2.6-t2i, as `ImageGeneration.async_call` sends it (providers.md §9B)."""
+    call = make_call("image_generation", "wan2.6-t2i", n=2, extra={"negative_prompt": "blurry", "seed": 7})
+    request = ADAPTER.build(call)
+    assert (request.method, request.url) == ("POST", f"{BASE}/services/aigc/image-generation/generation")
+    assert request.headers == {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
+    assert request.json == {
+        "model": "wan2.6-t2i",
+        "input": {"messages": [{"role": "user", "content": [{"text": "a red fox"}]}]},
+        "parameters": {
+            "n": 2,
+            "watermark": False,
+            "size": "1280*720",
+            "negative_prompt": "blurry",
+            "seed": 7,
+        },
+    }
+
+
+def test_an_image_generation_task_is_polled_and_gives_its_choices() -> None:
+    call = make_call("image_generation", "wan2.6-t2i", size=None)
+    polled = ADAPTER.parse(call, answer({"output": {"task_status": "PENDING", "task_id": "t-2"}}))
+    assert isinstance(polled, Poll) and polled.request.url == f"{BASE}/tasks/t-2"
+    url = "https://dashscope-result-intl.oss-cn-singapore.aliyuncs.com/1.png?Expires=1"
+    choice = {
+        "finish_reason": "stop",
+        "message": {"role": "assistant", "content": [{"image": url, "type": "image"}]},
+    }
+    body = {
+        "output": {
+            "task_id": "t-2",
+            "task_status": "SUCCEEDED",
+            "finished": True,
+            "choices": [choice, choice],
+        },
+        "usage": {"image_count": 2, "size": "1280*1280", "total_tokens": 0},
+    }
+    done = ADAPTER.parse(call, answer(body))
+    assert isinstance(done, Done)
+    assert [i.url for i in done.output.images] == [url, url] and done.output.size == "1280x1280"
+    empty = {"output": {"task_id": "t-2", "task_status": "SUCCEEDED", "choices": []}}
+    with pytest.raises(UpstreamError) as caught:
+        ADAPTER.parse(call, answer(empty))
+    assert caught.value.failure == "no_image"
+    with pytest.raises(UpstreamError) as caught:
+        ADAPTER.parse(call, answer({"output": {"task_id": "t-2", "task_status": "SUCCEEDED", "results": []}}))
+    assert caught.value.failure == "malformed"
 
 
 def test_multimodal_generation_is_one_synchronous_message() -> None:

@@ -1,4 +1,5 @@
-"""The DashScope emulator against the official `dashscope` SDK: tasks, the multimodal API, faults."""
+"""The DashScope emulator against the official `dashscope` SDK: text2image tasks (`ImageSynthesis`),
+wan2.6 through `ImageGeneration` (sync and async), the multimodal API, faults."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import dashscope
 import httpx
 import pytest
 from dashscope import ImageSynthesis, MultiModalConversation
+from dashscope.aigc.image_generation import ImageGeneration
 from PIL import Image
 from sandbox_server import RunningServer
 
 KEY = "sk-test"
-WAN = "wan2.6-t2i"
+WAN = "wan2.5-t2i-preview"  # the newest model on text2image/image-synthesis
+WAN26 = "wan2.6-t2i"  # on image-generation (async) and multimodal-generation (sync)
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +47,98 @@ def submit(**params: Any) -> Any:
     return ImageSynthesis.async_call(
         model=params.pop("model", WAN), prompt="a fox in snow", api_key=KEY, **params
     )
+
+
+def wan26_messages(text: str = "a koi pond at dusk") -> list[dict[str, Any]]:
+    return [{"role": "user", "content": [{"text": text}]}]
+
+
+def wan26_images(response: Any) -> list[str]:
+    return [part["image"] for choice in response.output.choices for part in choice.message.content]
+
+
+def test_wan26_sync_call_goes_to_multimodal_generation() -> None:
+    result = ImageGeneration.call(
+        model=WAN26, messages=wan26_messages(), api_key=KEY, size="1280*720", n=2, watermark=False
+    )
+    assert result.status_code == HTTPStatus.OK, result.message
+    assert [picture(u).size for u in wan26_images(result)] == [(1280, 720)] * 2
+    assert result.usage["image_count"] == 2
+
+
+def test_wan26_async_call_fetch_and_wait() -> None:
+    task = ImageGeneration.async_call(
+        model=WAN26, messages=wan26_messages(), api_key=KEY, size="1024*1024", negative_prompt="blur"
+    )
+    assert task.status_code == HTTPStatus.OK, task.message
+    assert task.output.task_status == "PENDING" and task.output.task_id
+    assert ImageGeneration.fetch(task, api_key=KEY).output.task_status == "RUNNING"
+    done = ImageGeneration.wait(task, api_key=KEY)
+    assert done.status_code == HTTPStatus.OK and done.output.task_status == "SUCCEEDED"
+    assert done.output.finished is True and done.usage["size"] == "1024*1024"
+    image = picture(wan26_images(done)[0])
+    assert (image.size, image.format) == ((1024, 1024), "PNG")
+
+
+def test_wan26_cancel_only_while_pending() -> None:
+    task = ImageGeneration.async_call(model=WAN26, messages=wan26_messages(), api_key=KEY)
+    assert ImageGeneration.cancel(task, api_key=KEY).status_code == HTTPStatus.OK
+    assert ImageGeneration.fetch(task, api_key=KEY).output.task_status == "CANCELED"
+    running = ImageGeneration.async_call(model=WAN26, messages=wan26_messages(), api_key=KEY)
+    ImageGeneration.fetch(running, api_key=KEY)  # polled: RUNNING, past cancelling
+    refused = ImageGeneration.cancel(running, api_key=KEY)
+    assert (refused.status_code, refused.code) == (400, "UnsupportedOperation")
+
+
+def test_wan26_is_not_served_by_text2image_and_older_wan_not_by_image_generation() -> None:
+    old_api = ImageSynthesis.async_call(model=WAN26, prompt="a fox", api_key=KEY)
+    assert (old_api.status_code, old_api.code) == (400, "InvalidParameter")
+    assert "image-generation/generation" in old_api.message
+    older = ImageGeneration.async_call(model=WAN, messages=wan26_messages(), api_key=KEY)
+    assert (older.status_code, older.code) == (400, "InvalidParameter")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"size": "1440*1440"}, None),
+        ({"size": "512*512"}, "InvalidParameter"),  # below 768*768 pixels
+        ({"n": 5}, "InvalidParameter"),
+        ({"negative_prompt": 3}, "InvalidParameter"),
+    ],
+)
+def test_wan26_task_validation(kwargs: dict[str, Any], code: str | None) -> None:
+    task = ImageGeneration.async_call(model=WAN26, messages=wan26_messages(), api_key=KEY, **kwargs)
+    assert (task.code or None) == code, task.message
+
+
+def test_wan26_takes_no_input_image() -> None:
+    messages = [{"role": "user", "content": [{"image": png_uri()}, {"text": "x"}]}]
+    for send in (ImageGeneration.call, ImageGeneration.async_call):
+        result = send(model=WAN26, messages=messages, api_key=KEY)
+        assert (result.status_code, result.code) == (400, "InvalidParameter")
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "code"),
+    [
+        ("job_failed", "FAILED", "InternalError.Algo"),
+        ("content_policy", "FAILED", "DataInspectionFailed"),
+        ("empty", "SUCCEEDED", None),
+        ("job_stuck", "RUNNING", None),
+    ],
+)
+def test_wan26_job_faults_decide_the_task(
+    sandbox: RunningServer, mode: str, status: str, code: str | None
+) -> None:
+    sandbox.set_fault(provider="alibaba", model=WAN26, mode=mode)
+    task = ImageGeneration.async_call(model=WAN26, messages=wan26_messages(), api_key=KEY)
+    assert task.status_code == HTTPStatus.OK
+    for _ in range(3):
+        result = ImageGeneration.fetch(task, api_key=KEY)
+    assert (result.output.task_status, result.output.get("code")) == (status, code)
+    if mode == "empty":
+        assert result.output.choices == []
 
 
 def test_task_lifecycle_with_async_call_fetch_and_wait() -> None:
@@ -146,6 +241,7 @@ def test_multimodal_edit_with_qwen_image_edit() -> None:
             "InvalidParameter.DataInspection",
         ),
         (WAN, [{"text": "x"}], "InvalidParameter"),  # a text2image model on the multimodal API
+        (WAN26, [{"text": "x"}], None),  # wan2.6 answers here too (`ImageGeneration.call`)
     ],
 )
 def test_multimodal_validation(model: str, content: list[dict[str, str]], code: str | None) -> None:

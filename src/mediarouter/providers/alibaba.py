@@ -1,11 +1,21 @@
-"""Alibaba Cloud Model Studio (DashScope): two APIs, chosen by the catalog row's `options.api`.
+"""Alibaba Cloud Model Studio (DashScope): three APIs, chosen by the catalog row's `options.api`.
 
-* `text2image` (wan2.x): an async task. `POST /services/aigc/text2image/image-synthesis` with
-  `X-DashScope-Async: enable` answers a `task_id`; `GET /tasks/{id}` is polled until SUCCEEDED
-  (image URLs in `output.results[]`) or FAILED/CANCELED/UNKNOWN; `POST /tasks/{id}/cancel` stops it.
-* `multimodal` (qwen-image, qwen-image-edit): one synchronous call to
-  `/services/aigc/multimodal-generation/generation` with a chat-shaped `input.messages`; edits put
-  the input images (data URIs) before the text. Image URLs come back in `choices[0].message.content`.
+* `text2image` (wanx2.1 to wan2.5): an async task. `POST /services/aigc/text2image/image-synthesis`
+  with `X-DashScope-Async: enable` and `input.prompt` answers a `task_id`; `GET /tasks/{id}` is
+  polled until SUCCEEDED (image URLs in `output.results[]`) or FAILED/CANCELED/UNKNOWN.
+* `image_generation` (wan2.6-t2i): the same task lifecycle, submitted to
+  `/services/aigc/image-generation/generation` with a chat-shaped `input.messages` (as the SDK's
+  `ImageGeneration.async_call`); the finished task carries `output.choices[].message.content[]`.
+* `multimodal` (qwen-image, qwen-image-edit; wan2.6-t2i too): one synchronous call to
+  `/services/aigc/multimodal-generation/generation` with `input.messages` (`ImageGeneration.call`,
+  `MultiModalConversation.call`); edits put the input images (data URIs) before the text. Image
+  URLs come back in `choices[].message.content`.
+
+Cancelling (`POST /tasks/{id}/cancel`, sent by the driver when the deadline passes or the caller
+leaves) only works on a PENDING (still queued) task: DashScope answers 400 `UnsupportedOperation`
+once the task is RUNNING. The cancel is sent anyway, since a queued task is then stopped, and its
+refusal is ignored; a RUNNING task runs to its end upstream and its result expires unread after 24
+hours. (The sandbox moves a task to RUNNING at its first poll, so there the cancel is refused.)
 
 Sizes are written `W*H` (asterisk). Errors are `{"request_id", "code", "message"}`, sometimes in a
 200 body; `ERROR_CODES` translates them. To support another DashScope API, add a builder and a
@@ -14,6 +24,7 @@ parser pair and a name in `APIS`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mediarouter.providers.base import (
@@ -28,9 +39,13 @@ from mediarouter.providers.base import (
 )
 from mediarouter.schemas.images import GeneratedImage, ProviderOutput
 
-APIS = ("text2image", "multimodal")
-TEXT2IMAGE_PATH = "/services/aigc/text2image/image-synthesis"
-MULTIMODAL_PATH = "/services/aigc/multimodal-generation/generation"
+APIS = ("text2image", "image_generation", "multimodal")
+TASK_APIS = frozenset({"text2image", "image_generation"})  # submitted, then polled
+PATHS = {
+    "text2image": "/services/aigc/text2image/image-synthesis",
+    "image_generation": "/services/aigc/image-generation/generation",
+    "multimodal": "/services/aigc/multimodal-generation/generation",
+}
 
 # DashScope `code` -> gateway failure; a prefix match covers the dotted variants
 # (`Throttling.RateQuota`, `AccessDenied.Unpurchased`, `InternalError.Algo`...).
@@ -55,9 +70,13 @@ FINISHED_FAILED = frozenset({"FAILED", "CANCELED", "UNKNOWN"})
 # Canonical `extra` fields DashScope understands, and where each goes: (field, place per API).
 # Anything else in `extra` is not sent.
 EXTRA_FIELDS: dict[str, dict[str, str]] = {
-    "negative_prompt": {"text2image": "input", "multimodal": "parameters"},
-    "seed": {"text2image": "parameters", "multimodal": "parameters"},
-    "prompt_extend": {"text2image": "parameters", "multimodal": "parameters"},
+    "negative_prompt": {"text2image": "input", "image_generation": "parameters", "multimodal": "parameters"},
+    "seed": {"text2image": "parameters", "image_generation": "parameters", "multimodal": "parameters"},
+    "prompt_extend": {
+        "text2image": "parameters",
+        "image_generation": "parameters",
+        "multimodal": "parameters",
+    },
 }
 
 
@@ -116,13 +135,14 @@ def build_text2image(call: Call) -> dict[str, Any]:
     }
 
 
-def build_multimodal(call: Call) -> dict[str, Any]:
+def build_messages(call: Call, api: str) -> dict[str, Any]:
+    """The chat-shaped body of the `multimodal` and `image_generation` APIs."""
     content: list[dict[str, str]] = [{"image": img.data_uri()} for img in call.request.images]
     content.append({"text": call.request.prompt})
     return {
         "model": call.offering.model_id,
         "input": {"messages": [{"role": "user", "content": content}]},
-        "parameters": _parameters(call, "multimodal"),
+        "parameters": _parameters(call, api),
     }
 
 
@@ -142,7 +162,7 @@ def _error_body(response: UpstreamResponse) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def parse_task(call: Call, body: dict[str, Any], status: int) -> Done | Poll:
+def parse_task(call: Call, body: dict[str, Any], status: int, api: str = "text2image") -> Done | Poll:
     """A task answer (the submit reply, or a poll): Poll while it runs, Done or an error when it ends."""
     output = body.get("output")
     if not isinstance(output, dict) or not output.get("task_status"):
@@ -160,6 +180,8 @@ def parse_task(call: Call, body: dict[str, Any], status: int) -> Done | Poll:
         raise UpstreamError(failure, message, status, str(code) if code else state)
     if state != "SUCCEEDED":
         raise UpstreamError("malformed", f"unknown task_status {state!r}", status)
+    if api == "image_generation":
+        return _choices_output(call, output, body.get("usage"), status)
     results = output.get("results")
     if not isinstance(results, list):
         raise UpstreamError("malformed", "a SUCCEEDED task has no output.results list", status)
@@ -176,7 +198,14 @@ def parse_task(call: Call, body: dict[str, Any], status: int) -> Done | Poll:
 
 def parse_multimodal(call: Call, body: dict[str, Any], status: int) -> Done:
     output = body.get("output")
-    choices = output.get("choices") if isinstance(output, dict) else None
+    if not isinstance(output, dict):
+        raise UpstreamError("malformed", "response has no output object", status)
+    return _choices_output(call, output, body.get("usage"), status)
+
+
+def _choices_output(call: Call, output: dict[str, Any], usage: Any, status: int) -> Done:
+    """Images in `output.choices[].message.content[].image` (the chat-shaped APIs)."""
+    choices = output.get("choices")
     if not isinstance(choices, list):
         raise UpstreamError("malformed", "response has no output.choices list", status)
     urls: list[str] = []
@@ -187,11 +216,20 @@ def parse_multimodal(call: Call, body: dict[str, Any], status: int) -> Done:
             urls += [p["image"] for p in content if isinstance(p, dict) and isinstance(p.get("image"), str)]
     if not urls:
         raise UpstreamError("no_image", "the response contained no image", status)
-    usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
-    size = None
-    if usage and isinstance(usage.get("width"), int) and isinstance(usage.get("height"), int):
-        size = f"{usage['width']}x{usage['height']}"
-    return Done(ProviderOutput([GeneratedImage(url=u) for u in urls], usage, size or call.size))
+    usage = usage if isinstance(usage, dict) else None
+    return Done(ProviderOutput([GeneratedImage(url=u) for u in urls], usage, _usage_size(usage) or call.size))
+
+
+def _usage_size(usage: dict[str, Any] | None) -> str | None:
+    """The size DashScope reports: `width`/`height` (qwen-image) or `size: "W*H"` (wan2.6)."""
+    if not usage:
+        return None
+    if isinstance(usage.get("width"), int) and isinstance(usage.get("height"), int):
+        return f"{usage['width']}x{usage['height']}"
+    size = usage.get("size")
+    if isinstance(size, str) and re.fullmatch(r"[1-9][0-9]*\*[1-9][0-9]*", size):
+        return size.replace("*", "x")
+    return None
 
 
 class AlibabaAdapter:
@@ -200,13 +238,10 @@ class AlibabaAdapter:
     media_hosts = ("aliyuncs.com",)  # dashscope-result-*.oss-*.aliyuncs.com
 
     def build(self, call: Call) -> UpstreamRequest:
-        if _api(call) == "text2image":
-            url = f"{call.base_url}{TEXT2IMAGE_PATH}"
-            return UpstreamRequest(
-                "POST", url, _headers(call, asynchronous=True), json=build_text2image(call)
-            )
-        url = f"{call.base_url}{MULTIMODAL_PATH}"
-        return UpstreamRequest("POST", url, _headers(call), json=build_multimodal(call))
+        api = _api(call)
+        body = build_text2image(call) if api == "text2image" else build_messages(call, api)
+        headers = _headers(call, asynchronous=api in TASK_APIS)
+        return UpstreamRequest("POST", f"{call.base_url}{PATHS[api]}", headers, json=body)
 
     def parse(self, call: Call, response: UpstreamResponse) -> Done | Poll:
         if response.status >= 400:
@@ -216,8 +251,9 @@ class AlibabaAdapter:
             raise UpstreamError("malformed", "response is not a JSON object", response.status)
         if body.get("code") and "output" not in body:  # DashScope can put an error in a 200 body
             raise _error_from(body, response.status, retry_after_s(response.headers))
-        if _api(call) == "text2image":
-            return parse_task(call, body, response.status)
+        api = _api(call)
+        if api in TASK_APIS:
+            return parse_task(call, body, response.status, api)
         return parse_multimodal(call, body, response.status)
 
     def cancel(self, call: Call) -> UpstreamRequest | None:

@@ -1,11 +1,19 @@
 """Emulator of Alibaba Cloud DashScope's image APIs, mounted at `/sandbox/alibaba` (base URL `.../api/v1`).
 
 Endpoints, as the `dashscope` SDK calls them:
-  POST /api/v1/services/aigc/text2image/image-synthesis     wan2.x task (needs `X-DashScope-Async: enable`)
+  POST /api/v1/services/aigc/text2image/image-synthesis     wan2.1-2.5 task (`ImageSynthesis`), async only
+  POST /api/v1/services/aigc/image-generation/generation    wan2.6 task with `input.messages`
+                                                            (`ImageGeneration.async_call`), async only
   GET  /api/v1/tasks/{task_id}                              the task (PENDING, RUNNING, SUCCEEDED, FAILED...)
   POST /api/v1/tasks/{task_id}/cancel                       cancels a PENDING task
-  POST /api/v1/services/aigc/multimodal-generation/generation   qwen-image / qwen-image-edit, synchronous
+  POST /api/v1/services/aigc/multimodal-generation/generation   qwen-image / qwen-image-edit and wan2.6,
+                                                            synchronous (`MultiModalConversation.call`,
+                                                            `ImageGeneration.call`)
   GET  /files/{name}                                        the result images (DashScope's OSS links)
+
+Which model answers on which endpoint is `ModelRule.apis`; a model sent to another endpoint gets
+DashScope's 400 InvalidParameter. A text2image task reports `output.results[].url`, an
+image-generation task the chat shape `output.choices[].message.content[].image`.
 
 A task is PENDING until polled, RUNNING once polled, and ends after `JOB_POLLS` polls or `JOB_S`
 seconds. Job faults decide a task's fate when it is submitted: `job_failed` ends it FAILED,
@@ -76,7 +84,7 @@ class DashScopeError(Exception):
 class ModelRule:
     """What one model accepts. Sizes are a fixed list, or bounds per side, or bounds on the area."""
 
-    api: str  # text2image | multimodal
+    apis: frozenset[str]  # the endpoints that serve it: text2image | image_generation | multimodal
     default_size: tuple[int, int]
     sizes: tuple[tuple[int, int], ...] = ()
     side: tuple[int, int] | None = None  # min, max pixels per side
@@ -87,21 +95,34 @@ class ModelRule:
 
 
 MAX_ASPECT = 4.0
-WAN_SIDES = ModelRule("text2image", (1024, 1024), side=(512, 1440))
-WAN_AREA = ModelRule("text2image", (1024, 1024), area=(768 * 768, 1440 * 1440), max_prompt=2000)
+ENDPOINTS = {
+    "text2image": "text2image/image-synthesis",
+    "image_generation": "image-generation/generation",
+    "multimodal": "multimodal-generation/generation",
+}
+TEXT2IMAGE = frozenset({"text2image"})
+MULTIMODAL = frozenset({"multimodal"})
+WAN_SIDES = ModelRule(TEXT2IMAGE, (1024, 1024), side=(512, 1440))
+WAN_AREA = ModelRule(TEXT2IMAGE, (1024, 1024), area=(768 * 768, 1440 * 1440), max_prompt=2000)
+WAN_26 = ModelRule(
+    frozenset({"image_generation", "multimodal"}),
+    (1024, 1024),
+    area=(768 * 768, 1440 * 1440),
+    max_prompt=2100,
+)
 QWEN_SIZES = ((1664, 928), (1472, 1140), (1328, 1328), (1140, 1472), (928, 1664))
-QWEN_IMAGE = ModelRule("multimodal", (1328, 1328), sizes=QWEN_SIZES, max_n=1)
+QWEN_IMAGE = ModelRule(MULTIMODAL, (1328, 1328), sizes=QWEN_SIZES, max_n=1)
 MODELS: dict[str, ModelRule] = {
     "wanx2.1-t2i-turbo": WAN_SIDES,
     "wanx2.1-t2i-plus": WAN_SIDES,
     "wan2.2-t2i-flash": WAN_SIDES,
     "wan2.2-t2i-plus": WAN_SIDES,
     "wan2.5-t2i-preview": WAN_AREA,
-    "wan2.6-t2i": WAN_AREA,
+    "wan2.6-t2i": WAN_26,
     "qwen-image": QWEN_IMAGE,
     "qwen-image-plus": QWEN_IMAGE,
-    "qwen-image-edit": ModelRule("multimodal", (1024, 1024), side=(512, 2048), max_n=1, max_images=1),
-    "qwen-image-edit-plus": ModelRule("multimodal", (1024, 1024), side=(512, 2048), max_n=6, max_images=3),
+    "qwen-image-edit": ModelRule(MULTIMODAL, (1024, 1024), side=(512, 2048), max_n=1, max_images=1),
+    "qwen-image-edit-plus": ModelRule(MULTIMODAL, (1024, 1024), side=(512, 2048), max_n=6, max_images=3),
 }
 _SIZE = re.compile(r"^([1-9][0-9]{1,4})\*([1-9][0-9]{1,4})$")
 
@@ -200,6 +221,7 @@ class Task:
     width: int
     height: int
     fate: str | None
+    api: str = "text2image"  # which endpoint took it: decides the shape of its results
     created: float = field(default_factory=time.monotonic)
     submit_time: str = field(default_factory=lambda: _stamp())
     status: str = "PENDING"
@@ -213,6 +235,9 @@ def build_alibaba_emulator(context: EmulatorContext) -> Starlette:
     emulator = DashScopeEmulator(context)
     routes = [
         Route("/api/v1/services/aigc/text2image/image-synthesis", emulator.submit, methods=["POST"]),
+        Route(
+            "/api/v1/services/aigc/image-generation/generation", emulator.submit_generation, methods=["POST"]
+        ),
         Route("/api/v1/services/aigc/multimodal-generation/generation", emulator.generate, methods=["POST"]),
         Route("/api/v1/tasks/{task_id}", emulator.get_task, methods=["GET"]),
         Route("/api/v1/tasks/{task_id}/cancel", emulator.cancel, methods=["POST"]),
@@ -229,9 +254,15 @@ class DashScopeEmulator:
         self.shelf = FileShelf(context.settings.url_ttl_s)
         self.tasks: OrderedDict[str, Task] = OrderedDict()
 
-    # --- the async text-to-image API
+    # --- the async task APIs
 
     async def submit(self, request: Request) -> Response:
+        return await self._submit(request, "text2image")
+
+    async def submit_generation(self, request: Request) -> Response:
+        return await self._submit(request, "image_generation")
+
+    async def _submit(self, request: Request, api: str) -> Response:
         _api_key(request)
         body = await _body(request)
         model = body.get("model") if isinstance(body.get("model"), str) else None
@@ -245,14 +276,20 @@ class DashScopeEmulator:
             return DroppedConnection()
         if request.headers.get("x-dashscope-async", "").lower() != "enable":
             raise DashScopeError(403, "AccessDenied", "current user api does not support synchronous calls")
-        rule = _model(model, "text2image")
+        rule = _model(model, api)
         given = body.get("input") if isinstance(body.get("input"), dict) else {}
         params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
-        prompt = _prompt(given.get("prompt"), rule)
-        if given.get("negative_prompt") is not None and not isinstance(given["negative_prompt"], str):
-            raise DashScopeError(400, "InvalidParameter", "input.negative_prompt must be a string")
+        if api == "text2image":
+            prompt, negative = _prompt(given.get("prompt"), rule), given.get("negative_prompt")
+        else:
+            prompt, sources = _message(given, rule)
+            _check_image_count(len(sources), str(model), rule)
+            negative = params.get("negative_prompt")
+        if negative is not None and not isinstance(negative, str):
+            raise DashScopeError(400, "InvalidParameter", "negative_prompt must be a string")
         width, height = read_size(params.get("size"), rule)
-        task = Task(_task_id(), str(model), prompt, _count(params.get("n"), rule), width, height, fate)
+        n = _count(params.get("n"), rule)
+        task = Task(_task_id(), str(model), prompt, n, width, height, fate, api)
         self.tasks[task.id] = task
         while len(self.tasks) > MAX_TASKS:
             self.tasks.popitem(last=False)
@@ -326,6 +363,8 @@ class DashScopeEmulator:
             )
             output |= {"code": code, "message": message}
         content: dict[str, Any] = {"output": output}
+        if task.api == "image_generation":
+            return self._render_choices(request, task, content)
         if task.status in ("SUCCEEDED", "FAILED"):
             done = len(task.files)
             output["task_metrics"] = {"TOTAL": task.n, "SUCCEEDED": done, "FAILED": task.n - done}
@@ -335,6 +374,31 @@ class DashScopeEmulator:
                 {"orig_prompt": task.prompt, "actual_prompt": task.prompt, "url": u} for u in urls
             ]
             content["usage"] = {"image_count": len(urls)}
+        return content
+
+    def _render_choices(self, request: Request, task: Task, content: dict[str, Any]) -> dict[str, Any]:
+        """An image-generation (wan2.6) task: one chat-shaped choice per image, as the sync API."""
+        output = content["output"]
+        if task.status in TERMINAL:
+            output["finished"] = True
+        if task.status == "SUCCEEDED":
+            output["choices"] = [
+                {
+                    "finish_reason": "stop",
+                    "message": {
+                        "role": "assistant",
+                        "content": [{"image": file_url(request, name), "type": "image"}],
+                    },
+                }
+                for name in task.files
+            ]
+            content["usage"] = {
+                "image_count": len(task.files),
+                "size": f"{task.width}*{task.height}",
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "total_tokens": 0,
+            }
         return content
 
     async def _fault(self, request: Request, model: str | None) -> Response | None:
@@ -363,13 +427,8 @@ class DashScopeEmulator:
         given = body.get("input") if isinstance(body.get("input"), dict) else {}
         params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
         prompt, sources = _message(given, rule)
+        _check_image_count(len(sources), str(model), rule)
         images = await read_images(sources, self.shelf)
-        if rule.max_images and not images:
-            raise DashScopeError(400, "InvalidParameter", f"Model {model} needs at least one input image.")
-        if len(images) > rule.max_images:
-            raise DashScopeError(
-                400, "InvalidParameter", f"Model {model} accepts at most {rule.max_images} image(s)."
-            )
         width, height = read_size(params.get("size"), rule, inspect_image(images[0]) if images else None)
         n = _count(params.get("n"), rule)
         renderer = self.context.renderer
@@ -410,11 +469,21 @@ def _model(model: str | None, api: str) -> ModelRule:
     rule = MODELS.get(model)
     if rule is None:
         raise DashScopeError(404, "ModelNotFound", f"Model not exist: {model}")
-    if rule.api != api:
+    if api not in rule.apis:
+        endpoints = " or ".join(ENDPOINTS[a] for a in sorted(rule.apis))
         raise DashScopeError(
-            400, "InvalidParameter", f"Model {model} does not support this API; use {rule.api}."
+            400, "InvalidParameter", f"Model {model} does not support this API; use {endpoints}."
         )
     return rule
+
+
+def _check_image_count(count: int, model: str, rule: ModelRule) -> None:
+    if rule.max_images and not count:
+        raise DashScopeError(400, "InvalidParameter", f"Model {model} needs at least one input image.")
+    if count > rule.max_images:
+        raise DashScopeError(
+            400, "InvalidParameter", f"Model {model} accepts at most {rule.max_images} image(s)."
+        )
 
 
 def _prompt(value: Any, rule: ModelRule) -> str:
