@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import httpx
 import openai
 import pytest
+from starlette.routing import Mount
 
+from mediarouter.sandbox.alibaba import DashScopeEmulator, Task
+
+from harness import Server
 from imaging import decode, png
 
 SLUG = "alibaba"
+
+
+def _mounted(app: Any, path: str) -> Any:
+    return next(r.app for r in app.routes if isinstance(r, Mount) and r.path == path)
+
+
+def _tasks(gateway: Server, prompt: str) -> list[Task]:
+    """The DashScope emulator's tasks for `prompt`, read inside the (in-process) test gateway."""
+    mounted = _mounted(_mounted(gateway.app, "/sandbox"), f"/{SLUG}")
+    owners = (getattr(r, "endpoint", None) for r in mounted.routes)
+    emulator = next(e.__self__ for e in owners if isinstance(getattr(e, "__self__", None), DashScopeEmulator))
+    return [t for t in list(emulator.tasks.values()) if t.prompt == prompt]
 
 
 def _fault(faults: httpx.Client, **fields: object) -> None:
@@ -132,3 +151,23 @@ def test_a_failed_task_is_logged(admin: httpx.Client, faults: httpx.Client) -> N
         None,
         "JOB_FAILED",
     )
+
+
+def test_a_running_task_is_asked_to_cancel_quietly(
+    gateway: Server, admin: httpx.Client, faults: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DashScope cancels only PENDING tasks: the gateway still sends the cancel of a stuck RUNNING
+    task at the deadline, and its 400 UnsupportedOperation changes nothing the caller sees."""
+    _fault(faults, mode="job_stuck")
+    caplog.set_level(logging.WARNING)
+    body = {"model": f"{SLUG}/wan-2.6", "prompt": "stuck and running"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 504, r.text
+    attempts = r.json()["error"]["attempts"]
+    assert [(a["error_code"], a["http_status"]) for a in attempts] == [("TIMEOUT", None)]
+    assert "cancel" not in r.text.lower() and "UnsupportedOperation" not in r.text
+    (task,) = _tasks(gateway, "stuck and running")
+    assert task.status == "RUNNING" and task.polls >= 1  # polled, so past cancelling
+    # every request this test made: the submit, the polls, and one cancel
+    assert faults.get("/sandbox/_faults").json()["requests"][SLUG] == 1 + task.polls + 1
+    assert [rec for rec in caplog.records if rec.levelno >= logging.WARNING] == []

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import httpx
 import openai
 import pytest
+from starlette.routing import Mount
 
+from mediarouter.sandbox.fal.app import FalEmulator
+from mediarouter.sandbox.fal.jobs import Job
+
+from harness import Server
 from imaging import decode, png
 
 SLUG = "fal"
+
+
+def _mounted(app: Any, path: str) -> Any:
+    return next(r.app for r in app.routes if isinstance(r, Mount) and r.path == path)
+
+
+def _emulator(gateway: Server) -> FalEmulator:
+    """The fal emulator inside the test gateway (in-process): fal has no API that lists requests."""
+    fal = _mounted(_mounted(gateway.app, "/sandbox"), f"/{SLUG}")
+    owners = (getattr(r, "endpoint", None) for r in fal.routes)
+    return next(e.__self__ for e in owners if isinstance(getattr(e, "__self__", None), FalEmulator))
+
+
+def _jobs(gateway: Server, prompt: str) -> list[Job]:
+    return [j for j in list(_emulator(gateway).jobs.values()) if j.task.prompt == prompt]
 
 
 def _fault(faults: httpx.Client, **fields: object) -> None:
@@ -99,3 +122,30 @@ def test_stuck_request_times_out(admin: httpx.Client, faults: httpx.Client) -> N
     _fault(faults, mode="job_stuck")
     r = admin.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell", "prompt": "stuck"})
     assert r.status_code == 504 and r.json()["error"]["attempts"][-1]["error_code"] == "TIMEOUT"
+
+
+def test_a_stuck_job_is_cancelled_at_the_deadline(
+    gateway: Server, admin: httpx.Client, faults: httpx.Client
+) -> None:
+    _fault(faults, mode="job_stuck")
+    body = {"model": f"{SLUG}/flux.1-schnell", "prompt": "stuck past the deadline"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 504, r.text
+    jobs = _jobs(gateway, "stuck past the deadline")
+    # the cancel is sent before the attempt gives up, so it has landed when the answer arrives
+    assert [(j.cancelled, j.status) for j in jobs] == [(True, "COMPLETED")]
+
+
+def test_a_client_that_leaves_cancels_the_job(
+    gateway: Server, admin: httpx.Client, faults: httpx.Client
+) -> None:
+    _fault(faults, mode="job_stuck")
+    body = {"model": f"{SLUG}/flux.1-schnell", "prompt": "fal: leave early", "response_format": "b64_json"}
+    with pytest.raises(httpx.TimeoutException):  # before the 1.5 s attempt deadline
+        httpx.post(f"{gateway.url}/v1/images/generations", json=body, headers=admin.headers, timeout=0.7)
+    deadline = time.monotonic() + 5
+    while not any(j.cancelled for j in _jobs(gateway, "fal: leave early")):
+        assert time.monotonic() < deadline, "the fal request was never cancelled"
+        time.sleep(0.05)
+    rows = admin.get("/v1/requests", params={"status": "cancelled", "model": body["model"], "limit": 5})
+    assert any(row["error_code"] == "CANCELLED" for row in rows.json()["data"])
