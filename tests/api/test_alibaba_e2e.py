@@ -171,3 +171,15 @@ def test_a_running_task_is_asked_to_cancel_quietly(
     # every request this test made: the submit, the polls, and one cancel
     assert faults.get("/sandbox/_faults").json()["requests"][SLUG] == 1 + task.polls + 1
     assert [rec for rec in caplog.records if rec.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize("model", ["wan-2.6", "qwen-image"])
+def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.Client, model: str) -> None:
+    """`slow` delays the answer (the image-generation task and the synchronous multimodal call) and changes nothing else."""
+    _fault(faults, mode="slow", latency_ms=200)
+    body = {"model": f"{SLUG}/{model}", "prompt": "a slow boat", "response_format": "b64_json"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["data"][0]).size[0] > 0
+    (attempt,) = r.json()["metadata"]["attempts"]
+    assert attempt["status"] == "success" and attempt["latency_ms"] >= 200

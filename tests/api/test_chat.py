@@ -38,7 +38,9 @@ def test_chat_through_the_sdk(sdk: openai.OpenAI, admin: httpx.Client) -> None:
     raw = sdk.chat.completions.with_raw_response.create(model=TEXT, messages=HELLO)  # type: ignore[arg-type]
     result = raw.parse()
     assert result.choices[0].message.content == REPLY and result.model == TEXT
-    meta: Any = (result.model_extra or {})["mediarouter"]  # the gateway's block (`metadata` is typed str->str)
+    meta: Any = (result.model_extra or {})[
+        "mediarouter"
+    ]  # the gateway's block (`metadata` is typed str->str)
     usage_cost = (result.usage.model_extra or {})["cost"] if result.usage else None
     assert meta["provider"] == "openrouter" and meta["executed_model"] == f"openrouter/{TEXT}"
     assert meta["cost"] == usage_cost and usage_cost > 0
@@ -139,6 +141,42 @@ def test_upstream_errors(
     if status == 429:
         assert r.headers["retry-after"]
     assert _logged(admin, err["request_id"])["status"] == "upstream_failure"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_empty_completion_is_relayed_as_it_came(
+    sdk: openai.OpenAI, admin: httpx.Client, faults: httpx.Client, stream: bool
+) -> None:
+    """Text is not images: an empty completion is a completion (no failover, no error), with its
+    usage and cost recorded; only image answers without an image are provider failures."""
+    _fault(faults, mode="empty")
+    if stream:
+        chunks = list(sdk.chat.completions.create(model=TEXT, messages=HELLO, stream=True))  # type: ignore[arg-type]
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        finish = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+        rid = admin.get("/v1/requests", params={"limit": 1}).json()["data"][0]["id"]
+    else:
+        raw = sdk.chat.completions.with_raw_response.create(model=TEXT, messages=HELLO)  # type: ignore[arg-type]
+        result = raw.parse()
+        text, finish = result.choices[0].message.content or "", [result.choices[0].finish_reason]
+        rid = raw.headers["x-mediarouter-request-id"]
+    assert (text, finish) == ("", ["stop"])
+    entry = _logged(admin, rid)
+    assert (entry["status"], entry["provider"]) == ("completed", "openrouter") and entry["cost"] > 0
+
+
+def test_a_slow_answer_arrives_late_but_whole(sdk: openai.OpenAI, faults: httpx.Client) -> None:
+    _fault(faults, mode="slow", latency_ms=300)
+    started = time.monotonic()
+    result = sdk.chat.completions.create(model=TEXT, messages=HELLO)  # type: ignore[arg-type]
+    assert result.choices[0].message.content == REPLY and time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    stream = sdk.chat.completions.create(model=TEXT, messages=HELLO, stream=True)  # type: ignore[arg-type]
+    chunks = iter(stream)
+    next(chunks)
+    assert time.monotonic() - started >= 0.3  # the first chunk waits for the upstream's first byte
+    rest = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert rest.strip() and REPLY.endswith(rest.strip())
 
 
 def test_an_unknown_model_is_the_callers_error(admin: httpx.Client) -> None:

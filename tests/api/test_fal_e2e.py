@@ -149,3 +149,14 @@ def test_a_client_that_leaves_cancels_the_job(
         time.sleep(0.05)
     rows = admin.get("/v1/requests", params={"status": "cancelled", "model": body["model"], "limit": 5})
     assert any(row["error_code"] == "CANCELLED" for row in rows.json()["data"])
+
+
+def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.Client) -> None:
+    """`slow` delays the answer (every queue request (submit, status, result) waits) and changes nothing else."""
+    _fault(faults, mode="slow", latency_ms=200)
+    body = {"model": f"{SLUG}/flux.1-schnell", "prompt": "a slow boat", "response_format": "b64_json"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["data"][0]).size[0] > 0
+    (attempt,) = r.json()["metadata"]["attempts"]
+    assert attempt["status"] == "success" and attempt["latency_ms"] >= 200

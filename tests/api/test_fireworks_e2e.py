@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
+
 from imaging import decode, png
 
 SLUG = "fireworks"
@@ -108,3 +109,15 @@ def test_stuck_job_times_out(admin: httpx.Client, faults: httpx.Client) -> None:
     assert r.status_code == 504 and r.json()["error"]["attempts"][-1]["error_code"] == "TIMEOUT"
     requests = faults.get("/sandbox/_faults").json()["requests"][SLUG]
     assert requests > 2  # the submit, then polls until the attempt deadline
+
+
+@pytest.mark.parametrize("model", ["flux.1-schnell-fp8", "flux.1-kontext-pro"])
+def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.Client, model: str) -> None:
+    """`slow` delays the answer (the raw-image workflow and the Kontext job) and changes nothing else."""
+    _fault(faults, mode="slow", latency_ms=200)
+    body = {"model": f"{SLUG}/{model}", "prompt": "a slow boat", "response_format": "b64_json"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["data"][0]).size[0] > 0
+    (attempt,) = r.json()["metadata"]["attempts"]
+    assert attempt["status"] == "success" and attempt["latency_ms"] >= 200

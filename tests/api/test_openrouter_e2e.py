@@ -96,3 +96,14 @@ def test_faults(
         assert "violence" in err["message"]
     if fault["mode"] == "empty":
         assert err["attempts"][-1]["error_code"] == "NO_IMAGE"
+
+
+def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.Client) -> None:
+    """`slow` delays the answer (one chat completion with image output) and changes nothing else."""
+    _fault(faults, mode="slow", latency_ms=200)
+    body = {"model": f"{SLUG}/gemini-2.5-flash-image", "prompt": "a slow boat", "response_format": "b64_json"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["data"][0]).size[0] > 0
+    (attempt,) = r.json()["metadata"]["attempts"]
+    assert attempt["status"] == "success" and attempt["latency_ms"] >= 200

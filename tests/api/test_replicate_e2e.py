@@ -118,3 +118,14 @@ def test_stuck_prediction_times_out_and_is_cancelled(admin: httpx.Client, faults
     ).json()
     stuck = [p for p in listing["results"] if p["input"].get("prompt") == "stuck"]
     assert stuck and stuck[0]["status"] == "canceled"  # the driver cancelled it on the way out
+
+
+def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.Client) -> None:
+    """`slow` delays the answer (every request of the prediction (create, polls) waits) and changes nothing else."""
+    _fault(faults, mode="slow", latency_ms=200)
+    body = {"model": f"{SLUG}/flux.1-schnell", "prompt": "a slow boat", "response_format": "b64_json"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["data"][0]).size[0] > 0
+    (attempt,) = r.json()["metadata"]["attempts"]
+    assert attempt["status"] == "success" and attempt["latency_ms"] >= 200

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+
 from imaging import decode, png
 
 SLUG = "runware"
@@ -132,3 +133,14 @@ def test_async_job_faults(
         json={"model": f"{SLUG}/flux.1-schnell", "prompt": "a pier", "size": "512x512"},
     )
     assert r.status_code == status and r.json()["error"]["attempts"][-1]["error_code"] == error_code, r.text
+
+
+def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.Client) -> None:
+    """`slow` delays the answer (one task array, one wait) and changes nothing else."""
+    _fault(faults, mode="slow", latency_ms=200)
+    body = {"model": f"{SLUG}/flux.1-schnell", "prompt": "a slow boat", "response_format": "b64_json"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["data"][0]).size[0] > 0
+    (attempt,) = r.json()["metadata"]["attempts"]
+    assert attempt["status"] == "success" and attempt["latency_ms"] >= 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
+
 from imaging import decode, png
 
 SLUG = "xai"
@@ -102,3 +103,14 @@ def test_moderation_message_reaches_the_caller(admin: httpx.Client, faults: http
 def test_job_modes_are_refused_for_a_synchronous_provider(faults: httpx.Client) -> None:
     r = faults.post("/sandbox/_faults", json={"provider": SLUG, "mode": "job_stuck"})
     assert r.status_code == 400
+
+
+def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.Client) -> None:
+    """`slow` delays the answer (one request, one wait) and changes nothing else."""
+    _fault(faults, mode="slow", latency_ms=200)
+    body = {"model": f"{SLUG}/grok-imagine-image", "prompt": "a slow boat", "response_format": "b64_json"}
+    r = admin.post("/v1/images/generations", json=body)
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["data"][0]).size[0] > 0
+    (attempt,) = r.json()["metadata"]["attempts"]
+    assert attempt["status"] == "success" and attempt["latency_ms"] >= 200

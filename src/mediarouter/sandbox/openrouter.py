@@ -191,9 +191,8 @@ class OpenRouterEmulator:
             faulty = await apply_fault(fault, request, OpenRouterDialect(model_id), self._hang)
             if faulty is not None:
                 if fault is not None and fault.mode == "empty" and streaming:
-                    return SseResponse(
-                        self._chunks(Reply(_model(model_id), [], [], _usage(None, 1, 0, 0)), 0)
-                    )
+                    entry = _model(model_id)  # billed for the prompt, as the JSON answer is
+                    return SseResponse(self._chunks(Reply(entry, [], [], _usage(entry, 1, 0, 0)), 0))
                 return faulty
         reply = await self._reply(body, _model(model_id))
         if not streaming:
