@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from harness import Server, start_server
-from imaging import decode
+from imaging import decode, png
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,59 @@ def test_custom_provider_needs_models(tmp_path: Path) -> None:
     settings = load_settings(path, {})
     with pytest.raises(ConfigError, match="providers.acme.models"):
         add_custom_offerings(load_catalog(), settings.providers, str(path))
+
+
+def test_edit_through_a_custom_row(custom: Server) -> None:
+    with custom.client() as c:
+        r = c.post(
+            "/v1/images/edits",
+            data={
+                "model": "acme-fast",
+                "prompt": "add a hat",
+                "size": "1024x1024",
+                "response_format": "b64_json",
+            },
+            files={"image": ("in.png", png(96, 64), "image/png")},
+        )
+        assert r.status_code == 200, r.text
+        meta = r.json()["metadata"]
+        assert (meta["provider"], meta["executed_model"]) == ("acme", "acme/gpt-image-1-mini")
+        assert decode(r.json()["data"][0]).size == (1024, 1024)
+
+
+@pytest.fixture
+def upstream_faults(upstream: str) -> Iterator[httpx.Client]:
+    """The standalone sandbox's fault endpoints (open: it has no admin key)."""
+    with httpx.Client(base_url=upstream.split("/sandbox/")[0]) as client:
+        client.delete("/sandbox/_faults").raise_for_status()
+        yield client
+        client.delete("/sandbox/_faults")
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code", "failure"),
+    [
+        ({"mode": "error", "status": 429}, 429, "UPSTREAM_ERROR", "RATE_LIMITED"),
+        ({"mode": "error", "status": 500}, 502, "UPSTREAM_ERROR", "SERVER"),
+        ({"mode": "error", "status": 401}, 502, "UPSTREAM_ERROR", "AUTH"),
+        ({"mode": "content_policy"}, 400, "CONTENT_POLICY_VIOLATION", "CONTENT_POLICY"),
+        ({"mode": "malformed"}, 502, "UPSTREAM_ERROR", "MALFORMED"),
+    ],
+)
+def test_custom_upstream_faults_map_like_openai_ones(
+    custom: Server,
+    upstream_faults: httpx.Client,
+    fault: dict[str, object],
+    status: int,
+    code: str,
+    failure: str,
+) -> None:
+    upstream_faults.post(
+        "/sandbox/_faults", json={"provider": "openai", "model": "gpt-image-1-mini", **fault}
+    ).raise_for_status()
+    with custom.client() as c:
+        r = c.post("/v1/images/generations", json={"model": "acme/acme-fast", "prompt": "p"})
+    err = r.json()["error"]
+    assert (r.status_code, err["code"]) == (status, code), r.text
+    assert [(a["provider"], a["error_code"]) for a in err["attempts"]][-1] == ("acme", failure)
+    assert "acme-secret" not in r.text

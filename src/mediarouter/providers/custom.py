@@ -8,7 +8,7 @@ providers:
     base_url: https://images.example.com/v1
     api_key: os.environ/MYHOST_KEY
     models:
-      - id: my-sdxl            # a new catalog model, or an existing id to add this provider to it
+      - id: my-sdxl            # a new catalog model: its capabilities come from this row
         model_id: sdxl-turbo   # the id the upstream expects
         modes: [generate, edit]
         sizes: [1024x1024, 512x512]
@@ -16,21 +16,40 @@ providers:
         output_formats: [png]
         max_input_images: 1
         price: {per: image, usd: 0.002}
+        response_format: url              # what to ask for: b64_json | url | omit (send no field)
+        media_hosts: [cdn.example.com]    # where its image URLs may be downloaded from
+      - id: dall-e-2           # a shipped id: this provider becomes one more offering of it
+        model_id: dall-e-2
+        price: {per: image, usd: 0.015}
 ```
 Requests are sent exactly as to OpenAI's Images API (`providers/openai.py`), under the row's slug.
+
+A row has three kinds of keys. `id`, `model_id`, `price` and `source` describe the offering.
+`ROW_OPTIONS` say how to call this upstream and land in the offering's `options`:
+`response_format` replaces OpenAI's rule (base64 for `dall-e*` ids, no field for the others);
+`media_hosts` lists the hosts (and their subdomains) whose image URLs the gateway may download,
+besides the base URL's own host, and those downloads still pass the SSRF guard (no private or
+local addresses). `MODEL_KEYS` are a new model's capabilities; on a row that joins a model already
+in the catalog they do not apply (the model's capabilities are the catalog's, and an offering has
+none of its own), so such a row is refused with a ConfigError rather than silently trimmed. Any
+other key is a typo and refused too.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import re
 from typing import Any
 
 from mediarouter.catalog.models import Catalog, ModelSpec, Offering, _model, _price
 from mediarouter.errors import ConfigError
+from mediarouter.providers.base import Call
 from mediarouter.providers.openai import OpenAIAdapter
 from mediarouter.settings import ProviderConfig
 
 KIND = "openai_compatible"
+OFFERING_KEYS = ("id", "model_id", "price", "source")
 MODEL_KEYS = (
     "modes",
     "sizes",
@@ -47,14 +66,24 @@ MODEL_KEYS = (
     "description",
     "creator",
 )
+ROW_OPTIONS = ("response_format", "media_hosts")
+ROW_KEYS = (*OFFERING_KEYS, *MODEL_KEYS, *ROW_OPTIONS)
+RESPONSE_FORMATS = ("b64_json", "url", "omit")
+_HOST = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 
 
 class OpenAICompatibleAdapter(OpenAIAdapter):
-    """The OpenAI adapter under another slug and name."""
+    """The OpenAI adapter under another slug and name, with the row's `response_format`."""
 
     def __init__(self, slug: str, name: str) -> None:
         self.slug = slug
         self.name = name
+
+    def response_format(self, call: Call) -> str | None:
+        chosen = call.offering.options.get("response_format")
+        if chosen is None:
+            return super().response_format(call)
+        return None if chosen == "omit" else str(chosen)
 
 
 def is_custom(conf: ProviderConfig) -> bool:
@@ -77,7 +106,8 @@ def add_custom_offerings(catalog: Catalog, providers: dict[str, ProviderConfig],
                 f"{source}: key 'providers.{slug}.base_url' is required for an openai_compatible provider"
             )
         for row in rows:
-            models[row.get("id", "")] = _merge(models, slug, row, source)
+            merged = _merge(models, slug, row, source)
+            models[merged.id] = merged
     return Catalog(list(models.values()))
 
 
@@ -85,12 +115,54 @@ def _merge(models: dict[str, ModelSpec], slug: str, row: dict[str, Any], source:
     where = f"{source}: key 'providers.{slug}.models'"
     if not isinstance(row, dict) or not isinstance(row.get("id"), str):
         raise ConfigError(f"{where}: every model needs a string 'id'")
+    where = f"{where}: model '{row['id']}'"
+    _refuse_unknown_keys(row, where)
     offering = Offering(
-        slug, str(row.get("model_id", row["id"])), _price(row.get("price") or {"per": "image"}, where)
+        slug,
+        str(row.get("model_id", row["id"])),
+        _price(row.get("price") or {"per": "image"}, where),
+        str(row.get("source", "")),
+        _row_options(row, where),
     )
     existing = models.get(row["id"])
-    if existing is not None:
-        kept = tuple(o for o in existing.offerings if o.provider != slug)
-        return dataclasses.replace(existing, offerings=(*kept, offering))
-    spec = _model({"id": row["id"], **{k: row[k] for k in MODEL_KEYS if k in row}}, where)
-    return dataclasses.replace(spec, offerings=(offering,))
+    if existing is None:
+        spec = _model({"id": row["id"], **{k: row[k] for k in MODEL_KEYS if k in row}}, where)
+        return dataclasses.replace(spec, offerings=(offering,))
+    given = [k for k in MODEL_KEYS if k in row]
+    if given:
+        raise ConfigError(
+            f"{where}: {', '.join(given)} do not apply: '{row['id']}' is already in the catalog, so this"
+            f" row only adds {slug} as one more provider of it, with the catalog's capabilities; remove"
+            " them, or give the row a new id to declare a model of its own"
+        )
+    kept = tuple(o for o in existing.offerings if o.provider != slug)
+    return dataclasses.replace(existing, offerings=(*kept, offering))
+
+
+def _refuse_unknown_keys(row: dict[str, Any], where: str) -> None:
+    for key in row:
+        if key not in ROW_KEYS:
+            close = difflib.get_close_matches(str(key), ROW_KEYS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(ROW_KEYS)})"
+            raise ConfigError(f"{where}: unknown key '{key}'{hint}")
+
+
+def _row_options(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """The row's `ROW_OPTIONS`, checked, as the offering's `options`."""
+    options: dict[str, Any] = {}
+    fmt = row.get("response_format")
+    if fmt is not None:
+        if fmt not in RESPONSE_FORMATS:
+            raise ConfigError(f"{where}: response_format must be one of {', '.join(RESPONSE_FORMATS)}")
+        options["response_format"] = fmt
+    hosts = row.get("media_hosts")
+    if hosts is not None:
+        names = (
+            [h.lower().rstrip(".") for h in hosts if isinstance(h, str)] if isinstance(hosts, list) else []
+        )
+        if not names or len(names) != len(hosts) or not all(_HOST.fullmatch(h) for h in names):
+            raise ConfigError(
+                f"{where}: media_hosts must list host names such as cdn.example.com (no scheme, port or path)"
+            )
+        options["media_hosts"] = tuple(names)
+    return options

@@ -3,11 +3,17 @@
 Adapters stay pure; every sleep and every socket lives here and in `transport.py`. A job that
 outlives the attempt deadline, or whose caller goes away, is cancelled upstream when the
 adapter knows how (`adapter.cancel`).
+
+Image URLs in an answer are downloaded only from the provider's configured base URL host, the
+adapter's `media_hosts`, or the offering's own `media_hosts` option (custom providers' model
+rows set it), each with its subdomains; any other host fails the attempt as malformed before a
+byte is fetched. Downloads are bounded by `PollPolicy.fetch_s` and by the transport's body limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -23,7 +29,7 @@ class PollPolicy:
     fetch_s: float
 
 
-def url_allowed(url: str, adapter: ImageAdapter, base_url: str) -> bool:
+def url_allowed(url: str, adapter: ImageAdapter, base_url: str, extra_hosts: Sequence[str] = ()) -> bool:
     """Image URLs are fetched only from the provider's own media hosts or its configured base URL host."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -31,7 +37,8 @@ def url_allowed(url: str, adapter: ImageAdapter, base_url: str) -> bool:
     host = parts.hostname.lower()
     if host == (urlsplit(base_url).hostname or "").lower():
         return True
-    return any(host == h or host.endswith("." + h) for h in getattr(adapter, "media_hosts", ()))
+    hosts = (*getattr(adapter, "media_hosts", ()), *extra_hosts)
+    return any(host == h or host.endswith("." + h) for h in hosts)
 
 
 async def run_attempt(
@@ -77,10 +84,11 @@ async def _fetch_urls(
     pending = [img for img in output.images if img.b64 is None and img.data is None and img.url]
     if not pending:
         return
+    extra = tuple(call.offering.options.get("media_hosts", ()))
     for img in pending:
         assert img.url is not None
-        if not url_allowed(img.url, adapter, call.base_url):
-            raise UpstreamError("malformed", f"image URL host is not one of {adapter.slug}'s media hosts")
+        if not url_allowed(img.url, adapter, call.base_url, extra):
+            raise UpstreamError("malformed", _refusal(img.url, adapter, call, extra))
     loop = asyncio.get_running_loop()
     timeout = max(0.001, min(policy.fetch_s, deadline - loop.time()))
     base_host = (urlsplit(call.base_url).hostname or "").lower()
@@ -96,6 +104,18 @@ async def _fetch_urls(
         img.data = data
         if content_type and content_type.startswith("image/"):
             img.mime = content_type.split(";")[0]
+
+
+def _refusal(url: str, adapter: ImageAdapter, call: Call, extra: tuple[str, ...]) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{adapter.slug} answered with an image link that is not an http(s) URL"
+    base = urlsplit(call.base_url).hostname or ""
+    allowed = ", ".join(dict.fromkeys((base, *getattr(adapter, "media_hosts", ()), *extra)))
+    return (
+        f"refusing to download an image from {parts.hostname}: not one of {adapter.slug}'s media hosts"
+        f" ({allowed})"
+    )
 
 
 async def _cancel(adapter: ImageAdapter, call: Call, transport: Transport) -> None:

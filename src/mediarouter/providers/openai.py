@@ -53,7 +53,7 @@ def _sends_compression(call: Call) -> bool:
     )
 
 
-def _fields(call: Call) -> dict[str, Any]:
+def _fields(call: Call, response_format: str | None) -> dict[str, Any]:
     req, model_id = call.request, call.offering.model_id
     body: dict[str, Any] = {"model": model_id, "prompt": req.prompt, "n": req.n}
     if call.size:
@@ -64,10 +64,10 @@ def _fields(call: Call) -> dict[str, Any]:
         value = call.quality if name == "quality" else getattr(req, name)
         if value is not None and name in call.model.params:
             body[name] = value
-    if _is_dalle(model_id):
-        body["response_format"] = "b64_json"
-    elif req.output_format and req.output_format in call.model.output_formats:
-        body["output_format"] = req.output_format
+    if response_format:
+        body["response_format"] = response_format
+    if not _is_dalle(model_id) and req.output_format and req.output_format in call.model.output_formats:
+        body["output_format"] = req.output_format  # DALL·E takes no output_format
         if _sends_compression(call):
             body["output_compression"] = req.output_compression
     if req.user:
@@ -83,8 +83,13 @@ class OpenAIAdapter:
     slug = "openai"
     name = "OpenAI"
 
+    def response_format(self, call: Call) -> str | None:
+        """What to send as `response_format`: base64 for DALL·E (no second download), nothing for
+        GPT image models, which always answer base64 and refuse the field."""
+        return "b64_json" if _is_dalle(call.offering.model_id) else None
+
     def build(self, call: Call) -> UpstreamRequest:
-        fields = _fields(call)
+        fields = _fields(call, self.response_format(call))
         if call.request.mode == "generate":
             return UpstreamRequest("POST", f"{call.base_url}/images/generations", _headers(call), json=fields)
         form = [FormPart(k, str(v)) for k, v in fields.items()]
