@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
+import yaml
 from starlette.routing import Mount
 
 from mediarouter.sandbox.fal.app import FalEmulator
 from mediarouter.sandbox.fal.jobs import Job
 
-from harness import Server
+from harness import Server, start_server
 from imaging import decode, png
 
 SLUG = "fal"
@@ -160,3 +162,43 @@ def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.C
     assert decode(r.json()["data"][0]).size[0] > 0
     (attempt,) = r.json()["metadata"]["attempts"]
     assert attempt["status"] == "success" and attempt["latency_ms"] >= 200
+
+
+@pytest.fixture(scope="module")
+def sync_gateway(gateway: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second gateway, outside sandbox mode, with fal on its sync host (`mode: sync`, `run_url`);
+    its upstream is the test gateway's fal emulator."""
+    data = tmp_path_factory.mktemp("fal-sync")
+    root = f"{gateway.url}/sandbox/{SLUG}"
+    fal = {"api_key": "fal-key", "base_url": f"{root}/queue", "mode": "sync", "run_url": f"{root}/run"}
+    (data / "config.yaml").write_text(yaml.safe_dump({"providers": {SLUG: fal}}))
+    env = {"MEDIAROUTER_SANDBOX": "false", "MEDIAROUTER_CONFIG": str(data / "config.yaml")}
+    handle, server, thread = start_server(data, env)
+    yield handle
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_sync_mode_is_one_call_to_the_run_host(
+    gateway: Server, sync_gateway: Server, faults: httpx.Client
+) -> None:
+    body = {"model": f"{SLUG}/flux.1-schnell", "prompt": "fal: straight from run", "size": "512x512"}
+    with sync_gateway.client() as client:
+        r = client.post("/v1/images/generations", json={**body, "response_format": "b64_json"})
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["data"][0]).size == (512, 512)
+    assert faults.get("/sandbox/_faults").json()["requests"][SLUG] == 1  # no submit, status or result
+    assert _jobs(gateway, "fal: straight from run") == []  # nothing was queued
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "failure"),
+    [({"mode": "content_policy"}, 400, "CONTENT_POLICY"), ({"mode": "job_failed"}, 502, "SERVER")],
+)
+def test_sync_mode_faults(
+    sync_gateway: Server, faults: httpx.Client, fault: dict[str, object], status: int, failure: str
+) -> None:
+    _fault(faults, **fault)
+    with sync_gateway.client() as client:
+        r = client.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell", "prompt": "p"})
+    assert (r.status_code, r.json()["error"]["attempts"][-1]["error_code"]) == (status, failure), r.text

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import openai
 import pytest
+import yaml
 
+from harness import Server, start_server
 from imaging import decode, png
 
 SLUG = "fireworks"
@@ -121,3 +125,53 @@ def test_slow_answers_arrive_late_but_whole(admin: httpx.Client, faults: httpx.C
     assert decode(r.json()["data"][0]).size[0] > 0
     (attempt,) = r.json()["metadata"]["attempts"]
     assert attempt["status"] == "success" and attempt["latency_ms"] >= 200
+
+
+@pytest.fixture(scope="module")
+def json_gateway(gateway: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second gateway, outside sandbox mode, whose Fireworks asks FLUX.1 for JSON (`accept: json`);
+    its upstream is the test gateway's Fireworks emulator."""
+    data = tmp_path_factory.mktemp("fireworks-json")
+    fireworks = {
+        "api_key": "fw-key",
+        "base_url": f"{gateway.url}/sandbox/fireworks/inference/v1",
+        "accept": "json",
+    }
+    (data / "config.yaml").write_text(yaml.safe_dump({"providers": {SLUG: fireworks}}))
+    env = {"MEDIAROUTER_SANDBOX": "false", "MEDIAROUTER_CONFIG": str(data / "config.yaml")}
+    handle, server, thread = start_server(data, env)
+    yield handle
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.parametrize(("output_format", "expected"), [("png", "PNG"), ("jpeg", "JPEG")])
+def test_json_base64_answers_through_the_gateway(
+    json_gateway: Server, faults: httpx.Client, output_format: str, expected: str
+) -> None:
+    body = {
+        "model": f"{SLUG}/flux.1-schnell-fp8",
+        "prompt": "a lighthouse",
+        "size": "16:9",
+        "output_format": output_format,
+        "response_format": "b64_json",
+    }
+    with json_gateway.client() as client:
+        r = client.post("/v1/images/generations", json=body)
+    assert r.status_code == 200, r.text
+    image = decode(r.json()["data"][0])
+    assert (image.size, image.format) == ((1344, 768), expected)
+    assert r.json()["metadata"]["provider"] == SLUG
+
+
+def test_an_empty_json_answer_is_no_image(json_gateway: Server, faults: httpx.Client) -> None:
+    _fault(faults, mode="empty")
+    with json_gateway.client() as client:
+        r = client.post("/v1/images/generations", json={"model": f"{SLUG}/flux.1-schnell-fp8", "prompt": "p"})
+    (attempt,) = r.json()["error"]["attempts"]
+    # `base64: []`, not the empty picture body of the raw mode ("the response body was empty")
+    assert (r.status_code, attempt["error_code"], attempt["message"]) == (
+        502,
+        "NO_IMAGE",
+        "the response contained no image",
+    )

@@ -57,6 +57,28 @@ def failure_of(call: Call, response: UpstreamResponse) -> UpstreamError:
     return caught.value
 
 
+def test_option_accept_json_asks_for_base64_in_the_wanted_format() -> None:
+    call = make_call(output_format="png")
+    call.options["accept"] = "json"
+    request = ADAPTER.build(call)
+    assert (request.headers["Accept"], request.headers["Json-Return-Image-Accept"]) == (
+        "application/json",
+        "image/png",
+    )
+    encoded = base64.b64encode(PNG).decode()
+    done = ADAPTER.parse(call, answer({"id": "1", "base64": [encoded], "finishReason": "SUCCESS", "seed": 7}))
+    assert isinstance(done, Done) and done.output.output_format == "png"
+    assert [(i.b64, i.mime) for i in done.output.images] == [(encoded, "image/png")]
+
+
+def test_an_unknown_accept_option_is_reported() -> None:
+    call = make_call()
+    call.options["accept"] = "xml"
+    with pytest.raises(UpstreamError) as caught:
+        ADAPTER.build(call)
+    assert caught.value.failure == "invalid_request" and "accept" in caught.value.message
+
+
 def test_flux_request_asks_for_the_raw_image() -> None:
     call = make_call(extra={"seed": 7, "guidance_scale": 3.5, "steps": 4, "lora": "x"})
     request = ADAPTER.build(call)

@@ -5,6 +5,10 @@ one POST whose body is the picture itself when `Accept` names an image type, or 
 `base64[]` when it is `application/json`) or `kontext` (submit, then poll `get_result` until
 `Ready`, then download `result.sample` from BFL's delivery host). Both take an `aspect_ratio`,
 never pixels. Kontext has no cancel endpoint, so an abandoned job simply runs out upstream.
+
+The sync API is asked for the picture itself unless the provider option `accept: json` says to
+ask for JSON (`Json-Return-Image-Accept` names the format inside it), e.g. behind a proxy that
+passes only JSON; a JSON answer is understood either way.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from mediarouter.schemas.images import GeneratedImage, ProviderOutput
 
 WORKFLOWS_PATH = "/workflows/accounts/fireworks/models"
 RAW_FORMATS = ("jpeg", "png")  # image types the sync API can answer with directly
+ACCEPTS = ("image", "json")  # provider option `accept`: what the sync API is asked to answer with
 
 # Canonical extra field -> body field, per API (anything else in `extra` is not sent).
 EXTRA_FIELDS: dict[str, dict[str, str]] = {
@@ -111,6 +116,15 @@ def _headers(call: Call, accept: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {call.api_key}", "Accept": accept}
 
 
+def _asks_json(call: Call) -> bool:
+    accept = call.options.get("accept", "image")
+    if accept not in ACCEPTS:
+        raise UpstreamError(
+            "invalid_request", f"fireworks option accept must be one of {ACCEPTS}, not {accept!r}"
+        )
+    return accept == "json"
+
+
 def _sniff_mime(body: bytes) -> str:
     """The type of an image body whose Content-Type does not say so; empty when it is no image."""
     if body.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -135,6 +149,9 @@ class FireworksAdapter:
         body = _common_fields(call, api)
         if api == "text_to_image":
             url = f"{_model_url(call)}/text_to_image"
+            if _asks_json(call):
+                headers = {**_headers(call, "application/json"), "Json-Return-Image-Accept": f"image/{fmt}"}
+                return UpstreamRequest("POST", url, headers, json=body)
             return UpstreamRequest("POST", url, _headers(call, f"image/{fmt}"), json=body)
         body["output_format"] = fmt
         if call.request.mode == "edit" and call.request.images:
@@ -167,9 +184,10 @@ class FireworksAdapter:
                 raise UpstreamError("no_image", "the response body was empty", response.status)
             image = GeneratedImage(data=response.body, mime=content_type)
             return ProviderOutput([image], output_format=content_type.split("/")[1])
-        return self._parse_sync_json(response)
+        return self._parse_sync_json(response, _output_format(call) if _asks_json(call) else None)
 
-    def _parse_sync_json(self, response: UpstreamResponse) -> ProviderOutput:
+    def _parse_sync_json(self, response: UpstreamResponse, fmt: str | None) -> ProviderOutput:
+        """`{"base64": [...], "finishReason"}`; `fmt` is the format asked for inside it, if any."""
         body = response.json()
         if not isinstance(body, dict):
             raise UpstreamError(
@@ -182,10 +200,13 @@ class FireworksAdapter:
             encoded = [encoded]
         if not isinstance(encoded, list):
             raise UpstreamError("malformed", "JSON response has no 'base64' list", response.status)
-        images = [GeneratedImage(b64=_strip_data_prefix(s)) for s in encoded if isinstance(s, str) and s]
+        mime = f"image/{fmt}" if fmt else None
+        images = [
+            GeneratedImage(b64=_strip_data_prefix(s), mime=mime) for s in encoded if isinstance(s, str) and s
+        ]
         if not images:
             raise UpstreamError("no_image", "the response contained no image", response.status)
-        return ProviderOutput(images)
+        return ProviderOutput(images, output_format=fmt)
 
     def _parse_submit(self, call: Call, response: UpstreamResponse) -> Poll:
         body = response.json()
