@@ -136,6 +136,26 @@ def test_errors_are_rewrapped_but_keep_the_message(client: openai.OpenAI) -> Non
     assert "Invalid size 'big'" in custom.value.message
 
 
+def test_terminal_failures_reach_the_gateway_once(
+    client: openai.OpenAI, faults: httpx.Client, admin: httpx.Client
+) -> None:
+    """LiteLLM's router retries every 5xx twice whatever `x-should-retry` says (it decides by status
+    alone, `litellm.utils.should_retry`); the gateway has already failed over, so the guide's config
+    sets `router_settings.num_retries: 0` and a failed generation or edit is one upstream attempt."""
+    faults.post(
+        "/sandbox/_faults", json={"provider": "openai", "mode": "error", "status": 500}
+    ).raise_for_status()
+    with pytest.raises(openai.APIStatusError) as generation:
+        client.images.generate(model="gpt-image-1", prompt="a red bicycle")
+    with pytest.raises(openai.APIStatusError) as edit:
+        client.images.edit(model="gpt-image-1", image=io.BytesIO(png()), prompt="add a hat")
+    assert (generation.value.status_code, edit.value.status_code) == (502, 502)
+    assert "attempt(s) failed; last: openai" in generation.value.message
+    assert faults.get("/sandbox/_faults").json()["requests"].get("openai") == 2
+    logged = admin.get("/v1/requests", params={"limit": 2}).json()["data"]
+    assert [(e["status"], e["cost"]) for e in logged] == [("upstream_failure", 0.0)] * 2
+
+
 PROXY_EXAMPLES = examples("proxy")
 
 

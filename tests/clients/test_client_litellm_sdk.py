@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from clients_support import TEXT_MODEL, entry_for, latest, openai_route_refuses_response_format
 
@@ -216,6 +217,22 @@ def test_errors_keep_the_gateways_message(litellm: ModuleType, gw: dict[str, str
     with pytest.raises(litellm.BadRequestError) as not_an_image:
         litellm.image_edit(model="openai/gpt-image-1", image=io.BytesIO(b"plain text"), prompt="x", **gw)
     assert "not a supported image" in str(not_an_image.value)
+
+
+def test_terminal_failures_are_sent_once(
+    litellm: ModuleType, gw: dict[str, str], faults: httpx.Client
+) -> None:
+    """The OpenAI client under LiteLLM's generation honours `x-should-retry: false`; its edits (httpx)
+    never retry: a failed call is one upstream attempt (the proxy differs: see its tests)."""
+    faults.post(
+        "/sandbox/_faults", json={"provider": "openai", "mode": "error", "status": 500}
+    ).raise_for_status()
+    with pytest.raises(openai.APIStatusError) as generation:  # litellm.BadGatewayError
+        litellm.image_generation(model="openai/gpt-image-1", prompt="x", **gw)
+    with pytest.raises(openai.APIStatusError) as edit:
+        litellm.image_edit(model="openai/gpt-image-1", image=io.BytesIO(png()), prompt="x", **gw)
+    assert (generation.value.status_code, edit.value.status_code) == (502, 502)
+    assert faults.get("/sandbox/_faults").json()["requests"].get("openai") == 2
 
 
 # --- hosted_vllm/ --------------------------------------------------------------------------------
