@@ -7,7 +7,7 @@ fields of shipped ones (`catalog: {models: [...]}` rows merged by `id`).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +22,35 @@ MODES = ("generate", "edit", "upscale")
 @dataclass(frozen=True)
 class Price:
     per: str  # image | megapixel | token
-    usd: float = 0.0  # per image or megapixel
+    usd: float = 0.0  # per image, or per megapixel (an image's first one when `extra_usd` is set)
     input: float = 0.0  # USD per million input tokens
     output: float = 0.0  # USD per million output tokens
     variants: dict[str, float] = field(default_factory=dict)
+    extra_usd: float | None = None  # per megapixel after an image's first (fal's FLUX.2: $0.03 + $0.015)
+    inputs: bool = False  # input images are billed as processed megapixels too (fal's FLUX.2 edits)
+
+
+# What a provider row may narrow for its own offering (a model field each, same meaning): an
+# adapter that cannot send what the model allows (fal's qwen-image-edit takes one image) says so
+# here, and the router leaves that provider out for such requests instead of failing at it.
+CAPABILITIES = ("modes", "max_n", "max_input_images", "output_formats", "mask")
 
 
 @dataclass(frozen=True)
 class Offering:
-    """One provider serving one model: its own model id, its price, adapter options."""
+    """One provider serving one model: its own model id, its price, adapter options, and the
+    capabilities where this provider does less than the model (None: as the model)."""
 
     provider: str
     model_id: str
     price: Price
     source: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    modes: tuple[str, ...] | None = None
+    max_n: int | None = None
+    max_input_images: int | None = None
+    output_formats: tuple[str, ...] | None = None
+    mask: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,11 @@ class ModelSpec:
 
     def offering(self, provider: str) -> Offering | None:
         return next((o for o in self.offerings if o.provider == provider), None)
+
+    def served_by(self, offering: Offering) -> ModelSpec:
+        """The model as this provider serves it: its capabilities narrowed by the offering's."""
+        changes = {k: v for k in CAPABILITIES if (v := getattr(offering, k)) is not None}
+        return replace(self, **changes) if changes else self
 
 
 class Catalog:
@@ -126,6 +145,14 @@ def _price(raw: Any, where: str) -> Price:
     per = raw.get("per")
     if per not in ("image", "megapixel", "token"):
         raise ConfigError(f"{where}: price.per must be image, megapixel or token, not {per!r}")
+    unknown = sorted(set(raw) - PRICE_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown price key(s) {', '.join(unknown)} (known: {', '.join(sorted(PRICE_KEYS))})"
+        )
+    extra = raw.get("extra_usd")
+    if extra is not None and per != "megapixel":
+        raise ConfigError(f"{where}: price.extra_usd is for per: megapixel prices")
     return Price(
         per=per,
         usd=_number(raw, "usd", f"{where}: price", 0.0, float),
@@ -135,19 +162,60 @@ def _price(raw: Any, where: str) -> Price:
             str(k): _number({"v": v}, "v", f"{where}: price.variants.{k}", 0.0, float)
             for k, v in _mapping(raw, "variants", f"{where}: price").items()
         },
+        extra_usd=None if extra is None else _number(raw, "extra_usd", f"{where}: price", 0.0, float),
+        inputs=bool(raw.get("inputs", False)),
     )
+
+
+PRICE_KEYS = frozenset({"per", "usd", "input", "output", "variants", "extra_usd", "inputs"})
+OFFERING_KEYS = frozenset({"provider", "model_id", "price", "source", "options", *CAPABILITIES})
 
 
 def _offering(prov: Any, where: str) -> Offering:
     if not isinstance(prov, dict) or "provider" not in prov or "model_id" not in prov:
         raise ConfigError(f"{where}: every row of 'providers' needs 'provider' and 'model_id'")
+    where = f"{where}, provider '{prov['provider']}'"
+    unknown = sorted(set(prov) - OFFERING_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(OFFERING_KEYS))})"
+        )
     return Offering(
         provider=str(prov["provider"]),
         model_id=str(prov["model_id"]),
         price=_price(prov.get("price") or {"per": "image"}, where),
         source=str(prov.get("source", "")),
         options=_mapping(prov, "options", where),
+        modes=_strings(prov, "modes", where) or None,
+        max_n=_number(prov, "max_n", where, 0) if "max_n" in prov else None,
+        max_input_images=_number(prov, "max_input_images", where, 0) if "max_input_images" in prov else None,
+        output_formats=_strings(prov, "output_formats", where) or None,
+        mask=bool(prov["mask"]) if "mask" in prov else None,
     )
+
+
+def _check_narrows(model: ModelSpec, where: str) -> None:
+    """An offering can only do less than its model: the model's fields are what requests are checked
+    against (and what `GET /v1/models` shows), so a wider offering would be unreachable."""
+    for o in model.offerings:
+        wider = [
+            name
+            for name, wide in (
+                ("modes", o.modes is not None and not set(o.modes) <= set(model.modes)),
+                ("max_n", o.max_n is not None and not 1 <= o.max_n <= model.max_n),
+                ("max_input_images", (o.max_input_images or 0) > model.max_input_images),
+                (
+                    "output_formats",
+                    o.output_formats is not None and not set(o.output_formats) <= set(model.output_formats),
+                ),
+                ("mask", bool(o.mask) and not model.mask),
+            )
+            if wide
+        ]
+        if wider:
+            raise ConfigError(
+                f"{where}, provider '{o.provider}': {', '.join(wider)} may only narrow the model's (an offering does less, never more)"
+            )
 
 
 def _model(raw: dict[str, Any], where: str) -> ModelSpec:
@@ -157,7 +225,9 @@ def _model(raw: dict[str, Any], where: str) -> ModelSpec:
     where = f"{where}: model '{mid}'"
     unknown = sorted(set(raw) - ROW_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})"
+        )
     kind = str(raw.get("kind", "image"))
     modes = _strings(raw, "modes", where) or ("generate",)
     for mode in modes:
@@ -171,7 +241,7 @@ def _model(raw: dict[str, Any], where: str) -> ModelSpec:
         if not isinstance(values, list):
             raise ConfigError(f"{where}: key 'params.{name}' must be a list of accepted values")
     default_size = raw.get("default_size")
-    return ModelSpec(
+    model = ModelSpec(
         id=mid,
         name=str(raw.get("name", mid)),
         creator=str(raw.get("creator", "")),
@@ -191,6 +261,8 @@ def _model(raw: dict[str, Any], where: str) -> ModelSpec:
         params={k: tuple(str(x) for x in v) for k, v in params.items()},
         quality_aliases={str(k): str(v) for k, v in _mapping(raw, "quality_aliases", where).items()},
     )
+    _check_narrows(model, where)
+    return model
 
 
 def load_catalog(overrides: dict[str, Any] | None = None, source: str = "<config>") -> Catalog:

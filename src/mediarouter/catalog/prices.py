@@ -1,4 +1,10 @@
-"""What an attempt costs, from the catalog price in the provider's own unit."""
+"""What an attempt costs, from the catalog price in the provider's own unit.
+
+Megapixels are counted as fal and BFL bill them: 1 MP = 1024x1024 = 2**20 pixels, rounded up per
+image to whole megapixels (1024x1024 is 1 MP, 1536x1024 is 2, 512x512 is 1). A price with
+`extra_usd` bills an image's first megapixel at `usd` and each further one at `extra_usd`; with
+`inputs`, each input image adds its own megapixels (at least 1, at most 4: fal resizes larger ones).
+"""
 
 from __future__ import annotations
 
@@ -25,8 +31,10 @@ def cost_of(
     quality: str | None,
     size: str | None,
     resolution: str | None = None,
+    inputs: Sequence[tuple[int, int]] = (),
 ) -> float:
-    """Cost of delivered images: per image, per megapixel of each output, or per returned token."""
+    """Cost of delivered images: per image, per megapixel of each output (`pixels`, as measured from
+    the images; `inputs`: the request's input images), or per returned token."""
     if images <= 0:
         return 0.0
     if price.per == "token":
@@ -37,9 +45,42 @@ def cost_of(
         return round((tokens_in * price.input + tokens_out * price.output) / 1_000_000, 6)
     each = unit_price(price, quality, size, resolution)
     if price.per == "megapixel":
-        mp = sum(math.ceil(w * h / 1_000_000) for w, h in pixels) if pixels else images
-        return round(each * mp, 6)
+        unmeasured = megapixels_of(size)  # images whose bytes gave no size: the size asked for
+        outputs = [megapixels(w, h) for w, h in pixels] + [unmeasured] * max(0, images - len(pixels))
+        return round(megapixel_cost(price, each, outputs, inputs), 6)
     return round(each * images, 6)
+
+
+MEGAPIXEL = 1_048_576  # 1024x1024: how fal and BFL count a megapixel
+MAX_INPUT_MEGAPIXELS = 4
+
+
+def megapixels(width: int, height: int) -> int:
+    """Whole megapixels of one image as fal bills them: rounded up, at least one."""
+    return max(1, math.ceil(width * height / MEGAPIXEL))
+
+
+def megapixels_of(size: str | None) -> int:
+    """Megapixels of a `WxH` size; 1 when the size is not fixed (`auto`, an aspect ratio)."""
+    pixels = _pixels(size)
+    return max(1, math.ceil(pixels / MEGAPIXEL)) if pixels else 1
+
+
+def input_megapixels(price: Price, inputs: Sequence[tuple[int, int]]) -> int:
+    """Megapixels the input images add to each output image, when the price bills inputs."""
+    if not price.inputs:
+        return 0
+    return sum(min(MAX_INPUT_MEGAPIXELS, megapixels(w, h)) for w, h in inputs)
+
+
+def megapixel_cost(
+    price: Price, each: float, outputs: Sequence[int], inputs: Sequence[tuple[int, int]] = ()
+) -> float:
+    """USD for output images of `outputs` megapixels each. Inputs count once per output image: the
+    rows that bill them (fal's FLUX.2) make one image per upstream request, each re-sending them."""
+    extra = price.extra_usd if price.extra_usd is not None else each
+    added = input_megapixels(price, inputs)
+    return sum(each + extra * (mp + added - 1) for mp in outputs)
 
 
 # Typical image output tokens for a 1024x1024 image by quality (GPT Image's published table);
@@ -49,7 +90,13 @@ GEMINI_IMAGE_TOKENS = 1290
 TYPICAL_INPUT_TOKENS = 50
 
 
-def estimate_per_image(price: Price, quality: str | None, size: str | None, resolution: str | None) -> float:
+def estimate_per_image(
+    price: Price,
+    quality: str | None,
+    size: str | None,
+    resolution: str | None,
+    inputs: Sequence[tuple[int, int]] = (),
+) -> float:
     """Expected USD for one image before calling anyone: used to rank providers and for dry runs."""
     pixels = _pixels(size)
     if price.per == "token":
@@ -60,8 +107,64 @@ def estimate_per_image(price: Price, quality: str | None, size: str | None, reso
         return round((TYPICAL_INPUT_TOKENS * price.input + tokens * price.output) / 1_000_000, 6)
     each = unit_price(price, quality, size, resolution)
     if price.per == "megapixel":
-        return round(each * max(1, math.ceil((pixels or 1_048_576) / 1_000_000)), 6)
+        return round(megapixel_cost(price, each, [megapixels_of(size)], inputs), 6)
     return each
+
+
+def estimate_components(
+    price: Price,
+    quality: str | None,
+    size: str | None,
+    resolution: str | None,
+    n: int,
+    inputs: Sequence[tuple[int, int]] = (),
+) -> list[dict[str, Any]]:
+    """A dry run's cost components for `n` images (Lumenfall's shape: `unit_price` in USD,
+    `total_cost` in micro-dollars). Megapixel prices list the output's megapixels, the first ones
+    apart when they cost more, and the billed input megapixels."""
+    if price.per != "megapixel":
+        note = "token-billed: estimated from typical image token counts" if price.per == "token" else None
+        return [_component("output", "image", n, estimate_per_image(price, quality, size, resolution), note)]
+    each = unit_price(price, quality, size, resolution)
+    out_mp, in_mp = megapixels_of(size), input_megapixels(price, inputs)
+    if price.extra_usd is None:
+        rows = [("output", "megapixel", n * out_mp, each), ("input", "megapixel", n * in_mp, each)]
+    else:
+        rows = [
+            ("output", "megapixel", n, each),
+            ("output", "extra_megapixel", n * (out_mp - 1), price.extra_usd),
+            ("input", "extra_megapixel", n * in_mp, price.extra_usd),
+        ]
+    return [_component(*row) for row in rows if row[2] > 0]
+
+
+def token_components(price: Price | None, tokens_in: int, tokens_out: int) -> list[dict[str, Any]]:
+    """A chat dry run's components: input and output tokens at the catalog price per million (unit
+    prices and totals None for a model the catalog does not price: OpenRouter says after the call)."""
+    if price is None or price.per != "token":
+        note = "no catalog price for this model: the provider reports the cost with its answer"
+        return [
+            {**_component(kind, "token", qty, 0.0, note), "unit_price": None, "total_cost": None}
+            for kind, qty in (("input", tokens_in), ("output", tokens_out))
+        ]
+    return [
+        _component("input", "token", tokens_in, price.input / 1_000_000),
+        _component("output", "token", tokens_out, price.output / 1_000_000),
+    ]
+
+
+def _component(kind: str, metric: str, quantity: int, unit: float, note: str | None = None) -> dict[str, Any]:
+    component: dict[str, Any] = {
+        "type": kind,
+        "metric": metric,
+        "quantity": quantity,
+        "billable_quantity": quantity,
+        "unit_price": round(unit, 12),  # USD per token is millionths
+        "total_cost": round(unit * quantity * 1_000_000),
+    }
+    if note:
+        component["note"] = note
+    return component
 
 
 def _pixels(size: str | None) -> int | None:
@@ -100,7 +203,7 @@ def max_estimate(
     """
     largest = size if _pixels(size) else _largest(model.sizes)
     if price.per != "token":
-        return estimate_per_image(price, quality, largest, resolution)
+        return estimate_per_image(price, quality, largest, resolution, images)
     text_in = math.ceil(len(prompt.encode()) / TEXT_BYTES_PER_TOKEN) + TEXT_OVERHEAD_TOKENS
     gpt_image = "quality" in model.params
     images_in = sum((_openai_image_tokens if gpt_image else _gemini_image_tokens)(w, h) for w, h in images)
