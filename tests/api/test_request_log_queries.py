@@ -92,3 +92,32 @@ def test_model_filter_finds_forced_and_alias_requests(gateway: Server, admin: ht
         assert {r["model_id"] for r in rows} == {"dall-e-2"}
     nothing = admin.get("/v1/requests", params={"key_id": key_id, "model": "no-such-model"}).json()
     assert nothing["data"] == []
+
+
+def test_provider_filter_finds_the_server_and_failed_over_attempts(
+    gateway: Server, admin: httpx.Client, faults: httpx.Client
+) -> None:
+    key_id, key = _new_key(admin)
+    faults.post(
+        "/sandbox/_faults", json={"provider": "fal", "mode": "error", "status": 500}
+    ).raise_for_status()
+    with gateway.client(key) as client:
+        body = {"model": "flux.1-schnell", "prompt": "a kite", "provider": {"order": ["fal", "replicate"]}}
+        moved = client.post("/v1/images/generations", json=body).json()
+        assert [a["provider"] for a in moved["metadata"]["attempts"]] == ["fal", "replicate"], moved
+        faults.delete("/sandbox/_faults").raise_for_status()
+        served = client.post(
+            "/v1/images/generations", json={"model": "runware/flux.1-schnell", "prompt": "a kite"}
+        ).json()
+
+    def listed(provider: str) -> list[str]:
+        r = admin.get("/v1/requests", params={"key_id": key_id, "provider": provider})
+        assert r.status_code == 200, r.text
+        return [row["id"] for row in r.json()["data"]]
+
+    assert listed("fal") == [moved["id"]]  # only an attempt went there
+    assert listed("replicate") == [moved["id"]]
+    assert listed("runware") == [served["id"]]
+    assert listed("vertex") == []
+    bad = admin.get("/v1/requests", params={"provider": "Fal'; --"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "provider"

@@ -273,3 +273,38 @@ def test_model_filter_matches_the_resolved_model_and_the_name_as_typed(db_url: s
         await db.close()
 
     asyncio.run(scenario())
+
+
+def test_provider_filter_matches_the_server_and_every_attempt(db_url: str) -> None:
+    async def scenario() -> None:
+        db = await _fresh(db_url)
+        log = RequestLog(db, 0.01)
+        now = time.time()
+        rows = [  # (served by, attempts' providers)
+            ("fal", ["fal"]),
+            ("replicate", ["fal", "replicate"]),  # failed over from fal
+            (None, ["my_host"]),  # a custom slug with an underscore, failed
+            ("vertex", ["vertex"]),
+        ]
+        for i, (provider, tried) in enumerate(rows):
+            attempts = [{"provider": p, "status": "failed" if p != provider else "success"} for p in tried]
+            await log.write(
+                RequestRecord(f"req_p{i}", now, "/v1/images/generations", "completed", 200,
+                              provider=provider, attempts=attempts)
+            )  # fmt: skip
+        found = {}
+        for slug in ("fal", "replicate", "my_host", "myxhost", "vertex", "openai"):
+            listed, _ = await log.list(RequestQuery(limit=10, provider=slug))
+            found[slug] = [r["id"] for r in listed]
+        assert found == {
+            "fal": ["req_p1", "req_p0"],
+            "replicate": ["req_p1"],
+            "my_host": ["req_p2"],
+            "myxhost": [],  # `_` is not a LIKE wildcard here
+            "vertex": ["req_p3"],
+            "openai": [],
+        }
+        await log.close()
+        await db.close()
+
+    asyncio.run(scenario())

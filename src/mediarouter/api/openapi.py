@@ -188,6 +188,12 @@ def openapi_document() -> dict[str, Any]:
                             {"name": n, "in": "query", "schema": {"type": "string"}}
                             for n in ("key_id", "model")
                         ),
+                        {
+                            "name": "provider",
+                            "in": "query",
+                            "description": "requests served by, or with an attempt at, this provider",
+                            "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"},
+                        },
                         *(
                             {
                                 "name": n,

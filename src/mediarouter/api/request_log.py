@@ -16,6 +16,8 @@ from mediarouter.errors import GatewayError, invalid
 from mediarouter.routing.router import Router
 from mediarouter.store.request_log import STATUSES, RequestQuery
 
+PROVIDER_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
 
 def _time(value: str | None, name: str) -> float | None:
     if value is None:
@@ -60,8 +62,11 @@ def _query(request: Request, own_key: str | None) -> RequestQuery:
     if not 1 <= limit <= 100:
         raise invalid("'limit' must be an integer between 1 and 100", "limit")
     status = params.get("status")
-    if status and status not in STATUSES:
+    if status is not None and status not in STATUSES:
         raise invalid(f"'status' must be one of {', '.join(STATUSES)}", "status")
+    provider = params.get("provider")
+    if provider is not None and not PROVIDER_SLUG.fullmatch(provider):
+        raise invalid("'provider' must be a provider slug such as 'fal' or 'vertex'", "provider")
     key_id = params.get("key_id")
     if own_key is not None:
         if key_id and key_id != own_key:
@@ -76,6 +81,7 @@ def _query(request: Request, own_key: str | None) -> RequestQuery:
         key_id=key_id,
         status=status,
         model=params.get("model"),
+        provider=provider,
         model_id=catalog_model_id(request.app.state.gw.router, params.get("model")),
     )
 

@@ -108,6 +108,7 @@ class RequestQuery:
     status: str | None = None
     model: str | None = None  # the filter as given
     model_id: str | None = None  # the catalog model it names, when it names one
+    provider: str | None = None  # the provider that served it, or that any of its attempts went to
 
 
 class RequestLog:
@@ -213,6 +214,10 @@ class RequestLog:
         if query.model is not None:  # the resolved model, or the name as typed (chat, older rows)
             where.append("(model_id = ? OR model = ?)")
             args += [query.model_id or query.model, query.model]
+        if query.provider is not None:  # a slug (the API checks); `_` is escaped for LIKE
+            where.append("(provider = ? OR attempts LIKE ? ESCAPE '!')")
+            escaped = query.provider.replace("!", "!!").replace("_", "!_").replace("%", "!%")
+            args += [query.provider, f'%"provider":"{escaped}"%']
         if query.created_after is not None:
             where.append("created_at >= ?")
             args.append(query.created_after)

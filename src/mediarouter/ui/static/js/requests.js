@@ -23,23 +23,18 @@ function filterValues() {
   } else if (range) {
     query.created_after = String(Math.floor(Date.now() / 1000 - Number(range)));
   }
-  return { query, provider: values.provider };
+  if (values.provider) query.provider = values.provider;
+  return query;
 }
 
-/** The API filters by status, model, key and time; the provider (of any attempt) is matched here. */
-function involves(row, provider) {
-  return !provider || row.provider === provider || row.attempts.some((a) => a.provider === provider);
-}
-
+/** Every filter is the API's: the provider matches the one that served a request or any attempt. */
 async function load(path = null) {
-  const { query, provider } = filterValues();
-  state.path = path || withQuery("/v1/requests", { ...query, limit: provider ? 100 : PAGE });
+  state.path = path || withQuery("/v1/requests", { ...filterValues(), limit: PAGE });
   const body = await api(state.path);
-  state.rows = body.data.filter((row) => involves(row, provider));
+  state.rows = body.data;
   renderRows();
-  const hidden = body.data.length - state.rows.length;
   $("#log-summary").textContent = body.data.length
-    ? `${state.rows.length} request${state.rows.length === 1 ? "" : "s"} on this page${hidden ? ` (${hidden} without ${provider} hidden)` : ""}`
+    ? `${state.rows.length} request${state.rows.length === 1 ? "" : "s"} on this page${body.has_more ? ", more on older pages" : ""}`
     : "No requests match these filters yet.";
   const older = $("#older");
   const newer = $("#newer");
