@@ -125,6 +125,7 @@ def build_gateway(settings: Settings) -> Gateway:
         r.breaker_failure_rate,
         r.breaker_cooldown_s,
         r.breaker_half_open_probes,
+        probe_ttl_s=t.attempt_s,  # a probe slot outlives no attempt
     )
     db = open_database(settings.core.database_url, settings.data_dir)
     request_log = RequestLog(db, settings.log.flush_interval_s, metrics.log_row_dropped)

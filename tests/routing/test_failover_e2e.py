@@ -140,3 +140,77 @@ def test_balanced_policy_shifts_traffic_away_from_a_slow_provider(client: httpx.
     early, late = Counter(winners[:8]), Counter(winners[12:])
     assert early["runware"] >= 1  # it was tried while its latency was unknown
     assert late["runware"] <= 1  # then traffic moved to the fast provider
+
+
+def _breaker(c: httpx.Client, slug: str, model: str) -> str:
+    provider = next(p for p in c.get("/v1/providers").json()["data"] if p["id"] == slug)
+    return str(next(m for m in provider["models"] if m["model"] == model)["breaker"])
+
+
+def _open_fal(c: httpx.Client, model: str) -> None:
+    _fault(c, provider="fal", mode="error", status=500)
+    for _ in range(3):  # three failures open fal's breaker (min_requests 3)
+        _gen(c, model=model, provider={"order": ["fal"]})
+    assert _breaker(c, "fal", model) == "open"
+
+
+def test_a_probe_stopped_by_an_invalid_request_frees_its_slot(client: httpx.Client) -> None:
+    model = "flux.1-schnell"  # fal, replicate, runware
+    _open_fal(client, model)
+    time.sleep(1.1)  # cooldown: the next request is fal's half-open probe
+    _fault(client, provider="fal", mode="content_policy")
+    assert _gen(client, model=model, provider={"order": ["fal"]}).status_code == 400  # stop: not recorded
+    client.delete("/sandbox/_faults")
+    r = _gen(client, model=model, provider={"order": ["fal"]})  # the slot was given back: probe again
+    assert r.status_code == 200 and r.json()["metadata"]["provider"] == "fal"
+    assert _breaker(client, "fal", model) == "closed"
+
+
+def test_a_last_resort_success_closes_the_breaker(client: httpx.Client) -> None:
+    model = "hidream-i1-full"  # fal and runware
+    _open_fal(client, model)
+    client.delete("/sandbox/_faults")
+    r = _gen(client, model=model, provider={"only": ["fal"]})  # open and cooling down: tried last
+    assert r.status_code == 200 and r.json()["metadata"]["provider"] == "fal"
+    assert _breaker(client, "fal", model) == "closed"
+
+
+def test_no_fallbacks_keeps_every_provider_named_in_order(client: httpx.Client) -> None:
+    _fault(client, provider="fal", mode="error", status=500)
+    prefs = {"order": ["fal", "replicate"], "allow_fallbacks": False}
+    r = _gen(client, model="flux.1-dev", provider=prefs)
+    assert r.status_code == 200, r.text
+    assert [a["provider"] for a in r.json()["metadata"]["attempts"]] == ["fal", "replicate"]
+    assert _counts(client).get("runware", 0) == 0
+    _fault(client, provider="replicate", mode="error", status=500)
+    r = _gen(client, model="flux.1-dev", provider=prefs)  # runware is not named: not tried
+    assert r.status_code == 502 and _counts(client).get("runware", 0) == 0
+
+
+@pytest.fixture
+def short_deadline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A request deadline (1 s) shorter than one attempt's timeout (3 s): the deadline cuts it off."""
+    env = {"MEDIAROUTER_TIMEOUTS_ATTEMPT_S": "3", "MEDIAROUTER_TIMEOUTS_REQUEST_S": "1"}
+    handle, server, thread = start_server(tmp_path_factory.mktemp("deadline"), env)
+    with handle.client() as c:
+        yield c
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_request_deadline_is_a_timeout(short_deadline: httpx.Client) -> None:
+    c = short_deadline
+    _fault(c, provider="fal", mode="timeout")
+    forced = _gen(c, model=f"fal/{MODEL}")
+    assert forced.status_code == 504, forced.text
+    error = forced.json()["error"]
+    assert error["code"] == "UPSTREAM_ERROR" and error["message"].startswith("Provider fal (timeout)")
+    assert [(a["status"], a["error_code"]) for a in error["attempts"]] == [("failed", "TIMEOUT")]
+    row = c.get(f"/v1/requests/{error['request_id']}").json()
+    assert row["status"] == "upstream_failure" and row["attempts"][0]["error_code"] == "TIMEOUT"
+    routed = _gen(c, model="flux1.1-pro", provider={"only": ["fal"]})
+    assert routed.status_code == 502 and routed.json()["error"]["code"] == "ALL_PROVIDERS_EXHAUSTED"
+    assert "last: fal (timeout)" in routed.json()["error"]["message"]
+    fal = next(p for p in c.get("/v1/providers").json()["data"] if p["id"] == "fal")
+    health = {m["model"]: m for m in fal["models"]}
+    assert health["flux1.1-pro"]["samples"] == 1 and health["flux1.1-pro"]["success_rate"] == 0.0

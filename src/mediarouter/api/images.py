@@ -240,10 +240,13 @@ async def _route_until_disconnect(
 
 
 def _fail(record: RequestRecord, err: GatewayError, rid: str) -> Response:
+    """Log and render a failed request. Its cost is what its attempts were billed (a failed emulated
+    `n` paid for the images it made, a hedge's other success too): logged and settled on the budget."""
     attempts = err.extra.get("attempts") or []
     record.http_status = err.http_status
     record.error_code, record.error_message = err.code, err.message
     record.attempts = attempts
+    record.cost = round(sum(a.get("cost") or 0.0 for a in attempts), 6)
     if err.code in ("CANCELLED", "SHUTTING_DOWN"):
         record.status = "cancelled"
     elif attempts or err.code in ("ALL_PROVIDERS_EXHAUSTED", "UPSTREAM_ERROR"):
@@ -251,6 +254,8 @@ def _fail(record: RequestRecord, err: GatewayError, rid: str) -> Response:
     else:
         record.status = "rejected"
     headers = {"X-MediaRouter-Request-Id": rid, "X-MediaRouter-Attempts": str(len(attempts))}
+    if record.cost:
+        headers["X-MediaRouter-Cost"] = f"{record.cost:.6f}"
     err.extra.setdefault("request_id", rid)
     return error_response(err, headers)
 

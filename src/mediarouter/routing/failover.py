@@ -4,6 +4,11 @@ Each attempt rebuilds its upstream request from the canonical request, runs unde
 timeout and the request deadline, and is recorded whatever its outcome. Candidates whose breaker
 is open are deferred and tried only as a last resort. Cancelling the loop (the client went away)
 cancels every running attempt, which cancels upstream jobs where the provider allows it.
+
+Attempts still running when the request deadline passes are cut off as timeouts (counted in
+health like any timeout). An attempt that finished in the same wake-up as the winner is recorded
+as what it was, with its cost: the provider billed it. An attempt the breaker let through (maybe
+a half-open probe) that ends without a health record gives its probe slot back.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from mediarouter.errors import GatewayError
@@ -30,6 +35,13 @@ class Outcome:
     candidate: Candidate
     output: ProviderOutput
     cost: float
+
+
+@dataclass
+class Running:
+    candidate: Candidate
+    since: float  # perf_counter
+    admitted: bool  # let through by the breaker (so it may hold a probe slot)
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,7 @@ class FailoverLoop:
         self.forced = forced
         self.on_attempt = on_attempt
         self.redact = redact
-        self.running: dict[asyncio.Task[ProviderOutput], tuple[Candidate, float]] = {}
+        self.running: dict[asyncio.Task[ProviderOutput], Running] = {}
         self.started = 0
         self.retries: dict[str, int] = {}
         self.last: tuple[str, UpstreamError] | None = None
@@ -71,14 +83,14 @@ class FailoverLoop:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                if not self.running:
-                    candidate = await self._next(queue, deferred)
-                    if candidate is None:
-                        break
-                    self._start(candidate)
                 remaining = self.limits.deadline - loop.time()
                 if remaining <= 0:
-                    break
+                    return await self._deadline_passed(queue)
+                if not self.running:
+                    picked = await self._next(queue, deferred)
+                    if picked is None:
+                        break
+                    self._start(*picked)
                 timeout = remaining
                 hedge = self.limits.hedge_after_s
                 if (
@@ -87,18 +99,18 @@ class FailoverLoop:
                     and (queue or deferred)
                     and self.started < self.limits.max_attempts
                 ):
-                    ((_, since),) = self.running.values()
-                    timeout = min(remaining, max(0.0, hedge - (time.perf_counter() - since)))
+                    (first,) = self.running.values()
+                    timeout = min(remaining, max(0.0, hedge - (time.perf_counter() - first.since)))
                 done, _ = await asyncio.wait(
                     self.running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
                 if not done:
                     if loop.time() < self.limits.deadline:
-                        candidate = await self._next(queue, deferred)
-                        if candidate is not None:
-                            self._start(candidate)
+                        picked = await self._next(queue, deferred)
+                        if picked is not None:
+                            self._start(*picked)
                     continue
-                for task in done:
+                for task in _successes_first(done):
                     outcome = await self._settle(task, queue)
                     if outcome is not None:
                         return outcome
@@ -106,41 +118,72 @@ class FailoverLoop:
             await self._cancel_running()
         return self._exhausted()
 
-    async def _next(self, queue: deque[Candidate], deferred: deque[Candidate]) -> Candidate | None:
+    async def _next(
+        self, queue: deque[Candidate], deferred: deque[Candidate]
+    ) -> tuple[Candidate, bool] | None:
+        """The next candidate to start, and whether the breaker let it through (else: forced, or
+        a last resort)."""
         if self.started >= self.limits.max_attempts:
             return None
         while queue:
             candidate = queue.popleft()
             o = candidate.offering
-            if self.forced or await self.health.allow(o.provider, o.model_id):
-                return candidate
+            if self.forced:
+                return candidate, False
+            if await self.health.allow(o.provider, o.model_id):
+                return candidate, True
             deferred.append(candidate)
-        return deferred.popleft() if deferred else None
+        return (deferred.popleft(), False) if deferred else None
 
-    def _start(self, candidate: Candidate) -> None:
+    def _start(self, candidate: Candidate, admitted: bool) -> None:
         self.started += 1
         task = asyncio.ensure_future(self.run(candidate))
-        self.running[task] = (candidate, time.perf_counter())
+        self.running[task] = Running(candidate, time.perf_counter(), admitted)
 
     async def _settle(self, task: asyncio.Task[ProviderOutput], queue: deque[Candidate]) -> Outcome | None:
-        candidate, since = self.running.pop(task)
-        o = candidate.offering
-        latency = (time.perf_counter() - since) * 1000
+        running = self.running.pop(task)
+        candidate, o = running.candidate, running.candidate.offering
+        latency = (time.perf_counter() - running.since) * 1000
         exc = task.exception()
         if exc is None:
             output = task.result()
-            cost = self.costing(candidate, output)
-            self._record(Attempt(o.provider, o.model_id, "success", latency, cost=cost))
-            await self.health.record(o.provider, o.model_id, True, latency)
+            cost = await self._succeeded(running, output, latency)
             await self._cancel_running()
             return Outcome(candidate, output, cost)
         if not isinstance(exc, UpstreamError):
+            await self._release(running)
             raise exc
-        exc.message = self.redact(exc.message, o.provider)
         retries_left = self.retries.get(o.provider, 1)
         verdict = (
             "stop" if self.forced else classify_failure(exc, retries_left, self.limits.max_retry_after_s)
         )
+        await self._failed(running, exc, latency, verdict)
+        self.last = (o.provider, exc)
+        if self.forced or verdict == "stop":
+            await self._cancel_running()
+            raise self._with_attempts(final_error(o.provider, exc))
+        if verdict == "retry":
+            self.retries[o.provider] = retries_left - 1
+            loop = asyncio.get_running_loop()
+            await asyncio.sleep(min(exc.retry_after or 0.0, max(0.0, self.limits.deadline - loop.time())))
+            self.started -= 1  # a retry of the same provider does not use up a candidate
+            queue.appendleft(candidate)
+        return None
+
+    async def _succeeded(self, running: Running, output: ProviderOutput, latency: float) -> float:
+        """Record a success (and the failed calls of an emulated `n` inside it); its cost."""
+        o = running.candidate.offering
+        cost = self.costing(running.candidate, output)
+        for error in output.failures:  # made up by the router through failover
+            if isinstance(error, UpstreamError):
+                await self._failed(running, error, latency, "next")
+        self._record(Attempt(o.provider, o.model_id, "success", latency, cost=cost))
+        await self.health.record(o.provider, o.model_id, True, latency)
+        return cost
+
+    async def _failed(self, running: Running, exc: UpstreamError, latency: float, verdict: str) -> None:
+        o = running.candidate.offering
+        exc.message = self.redact(exc.message, o.provider)
         self._record(
             Attempt(
                 o.provider,
@@ -155,33 +198,64 @@ class FailoverLoop:
         )
         if FAILURE_RULES[exc.failure].verdict != "stop":
             await self.health.record(o.provider, o.model_id, False, latency)
-        self.last = (o.provider, exc)
-        if self.forced or verdict == "stop":
-            await self._cancel_running()
-            raise self._with_attempts(final_error(o.provider, exc))
-        if verdict == "retry":
-            self.retries[o.provider] = retries_left - 1
-            loop = asyncio.get_running_loop()
-            await asyncio.sleep(min(exc.retry_after or 0.0, max(0.0, self.limits.deadline - loop.time())))
-            self.started -= 1  # a retry of the same provider does not use up a candidate
-            queue.appendleft(candidate)
-        return None
+        else:  # says nothing about the provider: not counted, but a probe slot it held is freed
+            await self._release(running)
+
+    async def _release(self, running: Running) -> None:
+        if running.admitted:
+            o = running.candidate.offering
+            await self.health.release(o.provider, o.model_id)
 
     def _record(self, attempt: Attempt) -> None:
         self.attempts.append(attempt)
         self.on_attempt(attempt)
 
+    async def _deadline_passed(self, queue: deque[Candidate]) -> Outcome:
+        """The request deadline: an attempt that just finished still counts; the others are cut
+        off and recorded as timeouts of their providers."""
+        for task in _successes_first([t for t in self.running if t.done()]):
+            outcome = await self._settle(task, queue)
+            if outcome is not None:
+                return outcome
+        cut = list(self.running.items())
+        self.running.clear()
+        for task, _ in cut:
+            task.cancel()
+        await asyncio.gather(*(task for task, _ in cut), return_exceptions=True)
+        for _, running in cut:
+            o = running.candidate.offering
+            latency = (time.perf_counter() - running.since) * 1000
+            exc = UpstreamError(
+                "timeout", f"the request deadline passed after {latency / 1000:.1f} s of this attempt"
+            )
+            verdict = "stop" if self.forced else classify_failure(exc, 0, self.limits.max_retry_after_s)
+            await self._failed(running, exc, latency, verdict)
+            self.last = (o.provider, exc)
+        if self.forced and self.last is not None:
+            raise self._with_attempts(final_error(*self.last))
+        return self._exhausted()
+
     async def _cancel_running(self) -> None:
+        """Stop the attempts still running; one that had finished meanwhile is recorded as it ended."""
         if not self.running:
             return
-        for task in self.running:
+        running, self.running = self.running, {}
+        finished = {task for task in running if task.done()}
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self.running, return_exceptions=True)
-        for candidate, since in self.running.values():
-            o = candidate.offering
-            latency = (time.perf_counter() - since) * 1000
-            self._record(Attempt(o.provider, o.model_id, "cancelled", latency, "CANCELLED"))
-        self.running.clear()
+        await asyncio.gather(*running, return_exceptions=True)
+        for task, run in running.items():
+            o = run.candidate.offering
+            latency = (time.perf_counter() - run.since) * 1000
+            exc = task.exception() if task in finished and not task.cancelled() else None
+            if task in finished and not task.cancelled() and exc is None:
+                await self._succeeded(run, task.result(), latency)
+            elif isinstance(exc, UpstreamError):
+                verdict = "stop" if self.forced else classify_failure(exc, 0, self.limits.max_retry_after_s)
+                await self._failed(run, exc, latency, verdict)
+            else:
+                self._record(Attempt(o.provider, o.model_id, "cancelled", latency, "CANCELLED"))
+                await self._release(run)
 
     def _exhausted(self) -> Outcome:
         if self.last is None:
@@ -201,3 +275,8 @@ class FailoverLoop:
     def _with_attempts(self, err: GatewayError) -> GatewayError:
         err.extra["attempts"] = [a.public() for a in self.attempts]
         return err
+
+
+def _successes_first(tasks: Iterable[asyncio.Task[ProviderOutput]]) -> list[asyncio.Task[ProviderOutput]]:
+    """Finished tasks, those that delivered first: when two finish in one wake-up, a success wins."""
+    return sorted(tasks, key=lambda t: t.cancelled() or t.exception() is not None)

@@ -2,8 +2,14 @@
 
 The breaker opens when, within `window_s`, at least `min_requests` attempts were seen and the
 failure rate reached `failure_rate`; after `cooldown_s` it lets `half_open_probes` attempts through
-(half-open); a success closes it, a failure re-opens it. Stop-class failures (invalid request,
-content policy) say nothing about the provider and are not counted.
+(half-open); a failure of a probe re-opens it, and any success closes it (a probe's, or a
+last-resort attempt's while it is open: the provider answers again). Stop-class failures (invalid
+request, content policy) say nothing about the provider and are not counted.
+
+A probe slot is held until its attempt is recorded or `release`d (cancelled: a hedge loser, a
+client gone, the deadline; or ended by a stop-class failure); a slot neither recorded nor released
+(an instance that died mid-probe) expires after `probe_ttl_s`, so a breaker never stays half-open
+with no probe running.
 
 `HealthStore` is the seam: `MemoryHealth` here; a Redis-backed store shares one view between
 gateway instances. Methods are async so a shared store can do I/O.
@@ -29,6 +35,7 @@ class BreakerPolicy:
     half_open_probes: int = 1
     ewma_alpha: float = 0.3
     max_samples: int = 200
+    probe_ttl_s: float = 180.0  # the longest a probe attempt runs (timeouts.attempt_s)
 
 
 @dataclass
@@ -67,6 +74,9 @@ class HealthStore(Protocol):
 
     async def allow(self, provider: str, model: str) -> bool: ...
 
+    async def release(self, provider: str, model: str) -> None:
+        """An attempt `allow` let through ended unrecorded: free the probe slot it may hold."""
+
     async def snapshot(self, provider: str, model: str) -> Health: ...
 
     async def all(self) -> dict[tuple[str, str], Health]: ...
@@ -78,7 +88,7 @@ class _Track:
     ewma: float | None = None
     state: str = CLOSED
     opened_at: float = 0.0
-    probes: int = 0
+    probes: list[float] = field(default_factory=list)  # when each held probe slot expires
 
 
 class MemoryHealth:
@@ -109,12 +119,11 @@ class MemoryHealth:
         if ok:
             alpha = self.policy.ewma_alpha
             track.ewma = latency_ms if track.ewma is None else alpha * latency_ms + (1 - alpha) * track.ewma
+        if ok and track.state != CLOSED:
+            track.state, track.samples, track.probes = CLOSED, deque([(now, True, latency_ms)]), []
+            return
         if track.state == HALF_OPEN:
-            track.probes = max(0, track.probes - 1)
-            if ok:
-                track.state, track.samples = CLOSED, deque([(now, True, latency_ms)])
-            else:
-                track.state, track.opened_at = OPEN, now
+            track.state, track.opened_at, track.probes = OPEN, now, []
             return
         if track.state == CLOSED and not ok:
             total = len(track.samples)
@@ -129,11 +138,19 @@ class MemoryHealth:
             return True
         now = self.clock()
         if track.state == OPEN and now - track.opened_at >= self.policy.cooldown_s:
-            track.state, track.probes = HALF_OPEN, 0
-        if track.state == HALF_OPEN and track.probes < self.policy.half_open_probes:
-            track.probes += 1
-            return True
-        return False
+            track.state, track.probes = HALF_OPEN, []
+        if track.state != HALF_OPEN:
+            return False
+        track.probes = [t for t in track.probes if t > now]
+        if len(track.probes) >= self.policy.half_open_probes:
+            return False
+        track.probes.append(now + self.policy.probe_ttl_s)
+        return True
+
+    async def release(self, provider: str, model: str) -> None:
+        track = self._tracks.get((provider, model))
+        if track is not None and track.state == HALF_OPEN and track.probes:
+            track.probes.pop(0)
 
     async def snapshot(self, provider: str, model: str) -> Health:
         track = self._tracks.get((provider, model))

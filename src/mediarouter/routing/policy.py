@@ -6,7 +6,8 @@ Policies (config `routing.policy`, or per model glob in `routing.rules`):
   higher recent success rate, with `routing.weight_*` as the weights; the order may differ per request.
 - `priority`: ordered groups of providers, a weighted random split inside each group.
 - `cheapest`, `fastest`: sorted by estimated price or by latency EWMA.
-A request may narrow this with `provider: {order, only, ignore, allow_fallbacks, sort, max_price}`.
+A request may narrow this with `provider: {order, only, ignore, allow_fallbacks, sort, max_price}`;
+`allow_fallbacks: false` keeps exactly the providers named in `order` (the first ranked without it).
 """
 
 from __future__ import annotations
@@ -118,11 +119,11 @@ class Policy:
         rule = self.rule_for(model)
         policy = {"price": "cheapest", "latency": "fastest"}.get(prefs.sort or "", rule.policy)
         ranked = self._rank(policy, rule, pool)
-        if prefs.order:
-            first = [c for slug in prefs.order for c in ranked if c.offering.provider == slug]
+        first = [c for slug in prefs.order for c in ranked if c.offering.provider == slug]
+        if not prefs.allow_fallbacks:  # as OpenRouter: the providers named in `order`, else the top one
+            ranked = first or ranked[:1]
+        elif first:
             ranked = first + [c for c in ranked if c not in first]
-        if not prefs.allow_fallbacks:
-            ranked = ranked[:1]
         healthy = [c for c in ranked if c.health.state == CLOSED or c.health.state == "half_open"]
         return healthy + [c for c in ranked if c not in healthy]
 

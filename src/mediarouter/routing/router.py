@@ -8,22 +8,21 @@ and is recorded as an `Attempt` whatever its outcome.
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mediarouter.catalog.models import Catalog, ModelSpec, Offering
-from mediarouter.catalog.prices import cost_of, estimate_per_image, max_estimate
+from mediarouter.catalog.prices import cost_of, estimate_components, estimate_per_image, max_estimate
 from mediarouter.errors import GatewayError
 from mediarouter.observability.metrics import Metrics
 from mediarouter.params.formats import sniff, sniff_b64
 from mediarouter.params.requests import Resolved, resolve_params
-from mediarouter.params.sizes import size_of
 from mediarouter.providers.base import Call, ImageAdapter, UpstreamError
 from mediarouter.providers.driver import PollPolicy, run_attempt
 from mediarouter.providers.transport import Transport
+from mediarouter.routing.capabilities import unmet
 from mediarouter.routing.failover import FailoverLoop, LoopLimits, Outcome
 from mediarouter.routing.health import Health, HealthStore
 from mediarouter.routing.policy import Candidate, Policy, parse_preferences
@@ -134,7 +133,11 @@ class Router:
     def available(self, model: ModelSpec) -> list[Offering]:
         return [o for o in model.offerings if o.provider in self.providers]
 
-    def candidates(self, model: ModelSpec, forced: str | None) -> list[Offering]:
+    def candidates(
+        self, model: ModelSpec, forced: str | None, request: ImageRequest | None = None
+    ) -> list[Offering]:
+        """The configured providers of the model (the forced one only), and of those, when a request
+        is given, the ones that can do it (an offering may take fewer input images than its model)."""
         offerings = self.available(model)
         if forced:
             offerings = [o for o in offerings if o.provider == forced]
@@ -145,19 +148,32 @@ class Router:
                 f"Model '{model.id}' is not available: its provider ({wanted}) is not configured on this gateway",
                 "model",
             )
-        return offerings
+        if request is None:
+            return offerings
+        unfit = {o.provider: why for o in offerings if (why := unmet(model, o, request))}
+        fit = [o for o in offerings if o.provider not in unfit]
+        if not fit:
+            reasons = "; ".join(f"{slug} {why}" for slug, (_, why) in unfit.items())
+            message = (
+                f"Provider '{forced}' cannot serve this request for model '{model.id}': {forced} {unfit[forced][1]}"
+                if forced
+                else f"No provider of model '{model.id}' can serve this request: {reasons}"
+            )
+            raise GatewayError("INVALID_REQUEST", message, next(iter(unfit.values()))[0])
+        return fit
 
     async def plan(self, request: ImageRequest) -> Plan:
         """Resolve the model, check the request against it, and order the providers to try."""
         hedge = request.extra.pop("hedge_after_ms", None)
         model, forced = self.resolve_model(request.model)
         params = resolve_params(request, model)
-        offerings = self.candidates(model, forced)
+        offerings = self.candidates(model, forced, request)
         prefs = parse_preferences(request.extra.pop("provider", None))
+        inputs = _input_sizes(request)
         candidates = [
             Candidate(
                 o,
-                estimate_per_image(o.price, params.quality, params.size, params.resolution),
+                estimate_per_image(o.price, params.quality, params.size, params.resolution, inputs),
                 # one candidate: nothing to order, so skip the snapshot (~40 us in memory, I/O on Redis)
                 await self.health.snapshot(o.provider, o.model_id) if len(offerings) > 1 else Health(),
             )
@@ -165,10 +181,14 @@ class Router:
         ]
         ordered = candidates if forced else self.policy.order(model, candidates, prefs)
         if not ordered:
+            unable = [
+                f"{o.provider} {why[1]}" for o in self.available(model) if (why := unmet(model, o, request))
+            ]
             raise GatewayError(
                 "INVALID_REQUEST",
                 f"No provider of '{model.id}' is left after the 'provider' preferences "
-                f"(serving: {', '.join(o.provider for o in offerings)})",
+                f"(serving: {', '.join(o.provider for o in offerings)}"
+                + (f"; not for this request: {'; '.join(unable)})" if unable else ")"),
                 "provider",
             )
         hedge_ms = _hedge_ms(hedge) if hedge is not None else self.limits.hedge_after_ms
@@ -193,26 +213,10 @@ class Router:
         plan = await self.plan(request)
         model, params = plan.model, plan.params
         first = plan.ordered[0].offering
-        price = first.price
-        unit = estimate_per_image(price, params.quality, params.size, params.resolution)
-        if price.per == "megapixel":
-            pixels = size_of(params.size) or (1024, 1024)
-            metric, per_image = "megapixel", max(1, math.ceil(pixels[0] * pixels[1] / 1_000_000))
-            unit_usd = unit / per_image
-        else:
-            metric, per_image, unit_usd = ("image", 1, unit)
-        quantity = per_image * request.n
-        total_micros = round(unit_usd * quantity * 1_000_000)
-        component: dict[str, Any] = {
-            "type": "output",
-            "metric": metric,
-            "quantity": quantity,
-            "billable_quantity": quantity,
-            "unit_price": round(unit_usd, 6),
-            "total_cost": total_micros,
-        }
-        if price.per == "token":
-            component["note"] = "token-billed: estimated from typical image token counts"
+        components = estimate_components(
+            first.price, params.quality, params.size, params.resolution, request.n, _input_sizes(request)
+        )
+        total_micros = sum(c["total_cost"] for c in components)
         return {
             "estimated": True,
             "model": model.id,
@@ -221,7 +225,7 @@ class Router:
             "total_cost_micros": total_micros,
             "total_cost": round(total_micros / 1_000_000, 6),
             "currency": "USD",
-            "components": [component],
+            "components": components,
             "size": params.size,
             **params.notes,
         }
@@ -236,15 +240,16 @@ class Router:
         outcome = await self._failover(request, plan, attempts, deadline)
         output = outcome.output
         if output.shortfall:  # some calls of an emulated `n` failed: make the rest up through failover
-            extra = await self._failover(_with_n(request, output.shortfall), plan, attempts, deadline)
+            try:
+                extra = await self._failover(_with_n(request, output.shortfall), plan, attempts, deadline)
+            except GatewayError as err:
+                if err.code != "ALL_PROVIDERS_EXHAUSTED":
+                    raise
+                raise _short(request, len(output.images), attempts) from None
             output.images.extend(extra.output.images)
             output.shortfall = extra.output.shortfall
             if output.shortfall:
-                raise GatewayError(
-                    "ALL_PROVIDERS_EXHAUSTED",
-                    f"Only {len(output.images)} of {request.n} images could be made",
-                    extra={"attempts": [a.public() for a in attempts]},
-                )
+                raise _short(request, len(output.images), attempts)
         offering = outcome.candidate.offering
         total = round(sum(a.cost for a in attempts), 6)
         name = self.providers[offering.provider].name
@@ -272,9 +277,10 @@ class Router:
                 attempt.provider, model.id, (attempt.error_code or attempt.status).lower(), attempt.latency_ms
             )
 
+        inputs = _input_sizes(request)
         failover = FailoverLoop(
             run,
-            lambda c, output: self._cost(c.offering, output, params),
+            lambda c, output: self._cost(c.offering, output, params, inputs),
             self.health,
             limits,
             attempts,
@@ -295,6 +301,7 @@ class Router:
     ) -> ProviderOutput:
         loop = asyncio.get_running_loop()
         attempt_deadline = min(deadline, loop.time() + self.limits.attempt_s)
+        model = model.served_by(offering)  # what this provider does: its max_n, output formats
         chunks = _split(request.n, model.max_n)
         try:  # a token endpoint that hangs must not outlive the attempt
             secret = await asyncio.wait_for(runtime.secret(), max(0.001, attempt_deadline - loop.time()))
@@ -331,6 +338,7 @@ class Router:
             raise failed[0][1]
         merged = outputs[0]
         merged.shortfall = sum(c.request.n for c, _ in failed)
+        merged.failures = [error for _, error in failed]
         for extra in outputs[1:]:
             merged.images.extend(extra.images)
             if extra.usage and merged.usage:
@@ -346,7 +354,9 @@ class Router:
         return _KEY_ECHO.sub(r"\1***", message)
 
     @staticmethod
-    def _cost(offering: Offering, output: ProviderOutput, params: Resolved) -> float:
+    def _cost(
+        offering: Offering, output: ProviderOutput, params: Resolved, inputs: list[tuple[int, int]]
+    ) -> float:
         pixels: list[tuple[int, int]] = []
         if offering.price.per == "megapixel":
             for img in output.images:
@@ -355,8 +365,34 @@ class Router:
                     pixels.append((found[1], found[2]))
         size = output.size if output.size and output.size != "auto" else params.size
         return cost_of(
-            offering.price, len(output.images), pixels, output.usage, params.quality, size, params.resolution
+            offering.price,
+            len(output.images),
+            pixels,
+            output.usage,
+            params.quality,
+            size,
+            params.resolution,
+            inputs,
         )
+
+
+def _short(request: ImageRequest, made: int, attempts: list[Attempt]) -> GatewayError:
+    """An emulated `n` that failover could not complete: what the provider last said, every attempt
+    (their costs are what the request is billed: the images made were paid for)."""
+    failed = [a for a in attempts if a.status == "failed"]
+    last = ""
+    if failed:
+        a = failed[-1]
+        last = f"; last: {a.provider} ({f'HTTP {a.http_status}' if a.http_status else (a.error_code or '').lower()}): {a.message}"
+    return GatewayError(
+        "ALL_PROVIDERS_EXHAUSTED",
+        f"Only {made} of {request.n} images could be made{last}",
+        extra={"attempts": [a.public() for a in attempts]},
+    )
+
+
+def _input_sizes(request: ImageRequest) -> list[tuple[int, int]]:
+    return [(image.width, image.height) for image in request.images]
 
 
 def _split(n: int, max_n: int) -> list[int]:

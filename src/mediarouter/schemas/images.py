@@ -136,6 +136,7 @@ class ProviderOutput:
     output_format: str | None = None
     echo: dict[str, Any] = field(default_factory=dict)  # e.g. background, quality as the provider reported
     shortfall: int = 0  # images of an emulated `n` that this attempt failed to make (made up by failover)
+    failures: list[Exception] = field(default_factory=list)  # those calls' errors, listed as failed attempts
     # The provider encoded at the request's `output_compression`; when False and compression was
     # asked, the gateway re-encodes lossy output itself (api/image_output.py).
     compression_applied: bool = False
