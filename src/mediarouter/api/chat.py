@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from mediarouter.api.auth import authenticate
 from mediarouter.api.requests_context import new_request_id, trace_id, wait_for_disconnect
 from mediarouter.api.responses import error_response, json_response
 from mediarouter.catalog.models import Catalog, Price
+from mediarouter.catalog.prices import token_components
 from mediarouter.errors import GatewayError, invalid, too_large
 from mediarouter.providers.base import UpstreamError, UpstreamResponse
 from mediarouter.providers.openrouter import classify_error
@@ -194,6 +196,8 @@ async def _serve(request: Request, call: ChatCall) -> Response:
             "model",
         )
     call.price = text_price(gw.router.catalog, body["model"])
+    if request.query_params.get("dryRun", "").lower() in ("1", "true", "yes"):
+        return _dry_run(call, body)
     key, lease = call.key, call.lease
     assert key is not None and lease is not None  # admitted by completions()
     await gw.limits.reserve(
@@ -212,6 +216,47 @@ async def _serve(request: Request, call: ChatCall) -> Response:
         response = await _until_disconnect(request, transport.send(UPSTREAM, upstream, timeout_s))
     call.upstream_done()
     return _completed(call, parse_chat_response(response))
+
+
+CHARS_PER_TOKEN = 4  # a typical English token: a dry run is an estimate (budgets reserve a bound)
+
+
+def _dry_run(call: ChatCall, body: dict[str, Any]) -> Response:
+    """`?dryRun=true`: the estimate (images' shape) from the messages' text and the answer's token
+    limit (`max_completion_tokens`, `max_tokens`, else limits.chat_default_max_tokens); calls nobody."""
+    record = call.record
+    tokens_in = math.ceil(_text_chars(body["messages"]) / CHARS_PER_TOKEN)
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        limit = call.gw.settings.limits.chat_default_max_tokens
+    n = body.get("n")
+    choices = n if isinstance(n, int) and not isinstance(n, bool) and n > 1 else 1
+    components = token_components(call.price, tokens_in, limit * choices)
+    priced = all(c["total_cost"] is not None for c in components)
+    total = sum(c["total_cost"] for c in components) if priced else None
+    estimate = {
+        "estimated": True,
+        "model": record.model,
+        "provider": UPSTREAM,
+        "executed_model": f"{UPSTREAM}/{record.model}",
+        "total_cost_micros": total,
+        "total_cost": None if total is None else round(total / 1_000_000, 6),
+        "currency": "USD",
+        "components": components,
+    }
+    record.status, record.http_status, record.provider = "completed", 200, UPSTREAM
+    return json_response(estimate, headers={"X-MediaRouter-Request-Id": record.id})
+
+
+def _text_chars(value: Any) -> int:
+    """Characters of the messages' text: string contents and `text` parts (images are not text)."""
+    if isinstance(value, list):
+        return sum(_text_chars(item) for item in value)
+    if not isinstance(value, dict):
+        return len(value) if isinstance(value, str) else 0
+    if value.get("type") == "text":
+        return _text_chars(value.get("text"))
+    return _text_chars(value.get("content"))
 
 
 def _completed(call: ChatCall, payload: dict[str, Any]) -> Response:
