@@ -36,9 +36,19 @@ def openai_route_refuses_response_format() -> bool:
     return OPENAI_ROUTE_REFUSES_RESPONSE_FORMAT.get(litellm_version() or "", True)
 
 
+# Whether LiteLLM keeps an image answer's response headers (the gateway's X-MediaRouter-*) in
+# `_hidden_params`: 1.109.1 in "headers" (as sent) and "additional_headers" (`llm_provider-` prefix);
+# 1.102.4 in neither (a chat answer's "additional_headers" are kept by both).
+KEEPS_IMAGE_RESPONSE_HEADERS = {"1.102.4": False, "1.109.1": True}
+
+
+def keeps_image_response_headers() -> bool:
+    return KEEPS_IMAGE_RESPONSE_HEADERS.get(litellm_version() or "", True)
+
+
 def request_id(response: Any) -> str | None:
-    """The gateway's request id from a LiteLLM response: newer LiteLLM keeps the response headers in
-    its hidden params, 1.102.4 keeps none."""
+    """The gateway's request id from a LiteLLM response, where the release keeps it (see
+    KEEPS_IMAGE_RESPONSE_HEADERS)."""
     hidden = getattr(response, "_hidden_params", None) or {}
     headers = hidden.get("headers") or {}
     extra = hidden.get("additional_headers") or {}

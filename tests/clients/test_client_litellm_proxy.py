@@ -82,6 +82,19 @@ def test_edit_with_mask(client: openai.OpenAI, admin: httpx.Client) -> None:
     assert got["input_images"] == 1 and got["mask"] is True and got["n"] == 2
 
 
+def test_edit_several_images(client: openai.OpenAI, admin: httpx.Client) -> None:
+    """An `openai/` entry: the proxy's LiteLLM sends every image as `image[]`."""
+    result = client.images.edit(
+        model="gpt-image-1",
+        image=[io.BytesIO(png()), io.BytesIO(png(32, 32)), io.BytesIO(png(16, 16))],
+        prompt="combine",
+        size="1536x1024",
+    )
+    assert decode(result.data[0]).size == (1536, 1024)
+    got = latest(admin)["params"]
+    assert got["input_images"] == 3 and got["mask"] is False and got["size"] == "1536x1024"
+
+
 def test_custom_provider_in_the_proxy_keeps_every_parameter(
     client: openai.OpenAI, admin: httpx.Client
 ) -> None:

@@ -15,7 +15,13 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from clients_support import TEXT_MODEL, entry_for, latest, openai_route_refuses_response_format
+from clients_support import (
+    TEXT_MODEL,
+    entry_for,
+    keeps_image_response_headers,
+    latest,
+    openai_route_refuses_response_format,
+)
 
 from imaging import decode, mask_png, png
 
@@ -90,6 +96,33 @@ def test_openai_async_generation_n_size_and_unknown_fields(
     assert len(result.data) == 2 and decode(result.data[1]).size == (1536, 1024)
     got = params(admin, result)
     assert got["n"] == 2 and got["size"] == "1536x1024" and got["extra"] == {"seed": 7}
+
+
+def test_openai_async_with_extra_body(litellm: ModuleType, gw: dict[str, str], admin: httpx.Client) -> None:
+    """`aimage_generation` and `aimage_edit` forward `extra_body` as the sync calls do."""
+    result = asyncio.run(
+        litellm.aimage_generation(
+            model="openai/dall-e-3",
+            prompt="a lighthouse",
+            size="1024x1792",
+            extra_body={"response_format": "b64_json", "style": "natural", "seed": 5},
+            **gw,
+        )
+    )
+    assert decode(result.data[0]).size == (1024, 1792) and "natural style" in result.data[0].revised_prompt
+    got = params(admin, result)
+    assert (got["response_format"], got["style"], got["extra"]) == ("b64_json", "natural", {"seed": 5})
+    edited = asyncio.run(
+        litellm.aimage_edit(
+            model="openai/gpt-image-1",
+            image=[io.BytesIO(png()), io.BytesIO(png(32, 32))],
+            prompt="x",
+            extra_body={"style": "vivid", "seed": 9},
+            **gw,
+        )
+    )
+    got = params(admin, edited)
+    assert got["input_images"] == 2 and got["style"] == "vivid" and got["extra"] == {"seed": "9"}
 
 
 def test_openai_edit_files_mask_n_size(
@@ -203,6 +236,26 @@ def test_text_completion_sync_async_and_streaming(litellm: ModuleType, gw: dict[
     assert reply.choices[0].message.content == expected
 
 
+def test_where_the_gateways_cost_is_kept(
+    litellm: ModuleType, gw: dict[str, str], admin: httpx.Client
+) -> None:
+    """As the guide says: 1.109.1 keeps the `X-MediaRouter-Cost` header of image answers in
+    `_hidden_params`, 1.102.4 only that of chat answers."""
+    image = litellm.image_generation(model="openai/gpt-image-1", prompt="x", **gw)
+    edit = litellm.image_edit(model="openai/gpt-image-1", image=io.BytesIO(png()), prompt="x", **gw)
+    for response in (image, edit):
+        hidden = response._hidden_params
+        if keeps_image_response_headers():
+            cost = hidden["headers"]["x-mediarouter-cost"]
+            assert hidden["additional_headers"]["llm_provider-x-mediarouter-cost"] == cost
+            assert float(cost) == entry_for(admin, response)["cost"] > 0
+        else:
+            kept = {**(hidden.get("headers") or {}), **(hidden.get("additional_headers") or {})}
+            assert not [name for name in kept if "mediarouter" in name], kept
+    chat = litellm.completion(model=f"openai/{TEXT_MODEL}", messages=HELLO, **gw)
+    assert float(chat._hidden_params["additional_headers"]["llm_provider-x-mediarouter-cost"]) > 0
+
+
 def test_errors_keep_the_gateways_message(litellm: ModuleType, gw: dict[str, str]) -> None:
     with pytest.raises(litellm.BadRequestError) as bad_size:
         litellm.image_generation(model="openai/gpt-image-1", prompt="x", size="big", **gw)
@@ -272,6 +325,43 @@ def test_hosted_vllm_edit(
     assert len(result.data) == 2
     got = params(admin, result)
     assert got["input_images"] == 2 and got["response_format"] == "b64_json"
+
+
+def test_hosted_vllm_async_generation_and_edit(
+    litellm: ModuleType, gw: dict[str, str], admin: httpx.Client
+) -> None:
+    result = asyncio.run(
+        litellm.aimage_generation(
+            model="hosted_vllm/dall-e-3", prompt="a lighthouse", response_format="url", style="natural", **gw
+        )
+    )
+    assert decode(result.data[0]).size == (1024, 1024) and "natural style" in result.data[0].revised_prompt
+    got = params(admin, result)
+    assert got["response_format"] == "url" and got["style"] == "natural"
+    edited = asyncio.run(
+        litellm.aimage_edit(
+            model="hosted_vllm/gpt-image-1",
+            image=[io.BytesIO(png()), io.BytesIO(png(32, 32))],
+            prompt="combine",
+            n=2,
+            size="1536x1024",
+            response_format="b64_json",
+            **gw,
+        )
+    )
+    assert len(edited.data) == 2 and decode(edited.data[0]).size == (1536, 1024)
+    got = params(admin, edited)
+    assert (got["input_images"], got["n"], got["size"]) == (2, 2, "1536x1024")
+
+
+def test_hosted_vllm_chat_sync_async_and_streaming(litellm: ModuleType, gw: dict[str, str]) -> None:
+    expected = f"Sandbox reply from {TEXT_MODEL} to: hello gateway"
+    reply = litellm.completion(model=f"hosted_vllm/{TEXT_MODEL}", messages=HELLO, **gw)
+    assert reply.choices[0].message.content == expected
+    stream = litellm.completion(model=f"hosted_vllm/{TEXT_MODEL}", messages=HELLO, stream=True, **gw)
+    assert "".join(c.choices[0].delta.content or "" for c in stream) == expected
+    reply = asyncio.run(litellm.acompletion(model=f"hosted_vllm/{TEXT_MODEL}", messages=HELLO, **gw))
+    assert reply.choices[0].message.content == expected
 
 
 def test_hosted_vllm_edit_mask_needs_drop_params(

@@ -110,6 +110,40 @@ def test_edit_async_several_images(gateway: Any, admin: httpx.Client) -> None:
     assert params["input_images"] == 2 and params["mask"] is True and params["response_format"] == "url"
 
 
+def test_edit_async_one_image(gateway: Any, admin: httpx.Client) -> None:
+    """One file, no mask: the async client sends `image` as the sync one does."""
+
+    async def call() -> Any:
+        async with make_clients(gateway)[1] as client:
+            return await client.images.with_raw_response.edit(
+                model="gpt-image-1", image=io.BytesIO(png()), prompt="add a hat", size="1024x1536"
+            )
+
+    raw = asyncio.run(call())
+    assert decode(raw.parse().data[0]).size == (1024, 1536)
+    params = params_of(admin, raw)
+    assert params["input_images"] == 1 and params["mask"] is False and params["size"] == "1024x1536"
+
+
+def test_extra_body_async(gateway: Any, admin: httpx.Client) -> None:
+    async def call() -> tuple[Any, Any]:
+        async with make_clients(gateway)[1] as client:
+            generated = await client.images.with_raw_response.generate(
+                model="gpt-image-1.5", prompt="a kite", extra_body={"aspect_ratio": "16:9", "seed": 7}
+            )
+            edited = await client.images.with_raw_response.edit(
+                model="gpt-image-1", image=png(), prompt="x", extra_body={"style": "vivid", "seed": 3}
+            )
+            return generated, edited
+
+    generated, edited = asyncio.run(call())
+    assert generated.parse().data and edited.parse().data
+    params = params_of(admin, generated)
+    assert params["aspect_ratio"] == "16:9" and params["extra"] == {"seed": 7}
+    params = params_of(admin, edited)
+    assert params["style"] == "vivid" and params["extra"] == {"seed": "3"}
+
+
 def test_extra_body_fields_reach_the_gateway(client: openai.OpenAI, admin: httpx.Client) -> None:
     raw = client.images.with_raw_response.generate(
         model="gpt-image-1.5",
