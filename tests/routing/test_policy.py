@@ -61,6 +61,8 @@ def test_preferences_narrow_and_order() -> None:
     assert slugs(policy.order(MODEL, POOL, Preferences(only=["fal", "replicate"]))) == ["fal", "replicate"]
     assert slugs(policy.order(MODEL, POOL, Preferences(ignore=["runware"]))) == ["fal", "replicate"]
     assert slugs(policy.order(MODEL, POOL, Preferences(allow_fallbacks=False))) == ["runware"]
+    named = Preferences(order=["replicate", "fal"], allow_fallbacks=False)  # exactly those, as OpenRouter
+    assert slugs(policy.order(MODEL, POOL, named)) == ["replicate", "fal"]
     assert slugs(policy.order(MODEL, POOL, Preferences(max_price=0.026))) == ["runware", "fal"]
 
 
