@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -63,7 +64,12 @@ def custom(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                         "max_input_images": 1,
                         "price": {"per": "image", "usd": 0.001},
                     },
-                    {"id": "dall-e-2", "model_id": "dall-e-2", "price": {"per": "image", "usd": 0.001}},
+                    {
+                        "id": "dall-e-2",
+                        "model_id": "dall-e-2",
+                        "price": {"per": "image", "usd": 0.001},
+                        "modes": ["generate"],  # this offering's own: no edits through acme
+                    },
                 ],
             },
         }
@@ -171,3 +177,17 @@ def test_custom_upstream_faults_map_like_openai_ones(
     assert (r.status_code, err["code"]) == (status, code), r.text
     assert [(a["provider"], a["error_code"]) for a in err["attempts"]][-1] == ("acme", failure)
     assert "acme-secret" not in r.text
+
+
+def test_a_joining_row_narrows_only_its_own_offering(custom: Server) -> None:
+    image = "data:image/png;base64," + base64.b64encode(png(64, 64)).decode()
+    edit = {"prompt": "a hat", "image": [image], "size": "256x256", "response_format": "b64_json"}
+    with custom.client() as c:
+        assert c.get("/v1/models/dall-e-2").json()["capabilities"]["modes"] == ["generate", "edit"]
+        order = {"order": ["acme", "openai"]}
+        routed = c.post("/v1/images/edits", json={**edit, "model": "dall-e-2", "provider": order})
+        assert routed.status_code == 200, routed.text
+        assert [a["provider"] for a in routed.json()["metadata"]["attempts"]] == ["openai"]
+        forced = c.post("/v1/images/edits", json={**edit, "model": "acme/dall-e-2"})
+        assert forced.status_code == 400, forced.text
+        assert "acme does not do image-edit" in forced.json()["error"]["message"]

@@ -103,9 +103,11 @@ def test_row_options_land_in_the_offering() -> None:
         ({"id": "x", "media_hosts": ["cdn.acme.example:8443"]}, "no scheme, port or path"),
         ({"id": "x", "size": ["1024x1024"]}, "unknown key 'size' (did you mean 'sizes'?)"),
         (
-            {"id": "dall-e-2", "sizes": ["512x512"], "max_n": 2},
-            "model 'dall-e-2': sizes, max_n do not apply: 'dall-e-2' is already in the catalog",
+            {"id": "dall-e-2", "sizes": ["512x512"], "aliases": ["acme-dalle"], "max_n": 1},
+            "model 'dall-e-2': sizes, aliases do not apply: 'dall-e-2' is already in the catalog",
         ),
+        ({"id": "dall-e-2", "max_n": 20}, "max_n may only narrow the model's"),
+        ({"id": "dall-e-2", "modes": ["generate", "upscale"]}, "modes may only narrow the model's"),
     ],
 )
 def test_rows_that_cannot_be_honoured_stop_start_up(row: dict[str, Any], message: str) -> None:
@@ -118,6 +120,23 @@ def test_a_row_joining_a_shipped_model_keeps_the_catalog_capabilities() -> None:
     joined = model(catalog_with({"id": "dall-e-2", "price": {"per": "image", "usd": 0.01}}), "dall-e-2")
     assert (joined.sizes, joined.max_n, joined.modes) == (shipped.sizes, shipped.max_n, shipped.modes)
     assert [o.provider for o in joined.offerings] == [*(o.provider for o in shipped.offerings), "acme"]
+
+
+def test_a_joining_row_narrows_its_own_offering_only() -> None:
+    shipped = model(load_catalog(), "gpt-image-1")
+    catalog = catalog_with(
+        {"id": "gpt-image-1", "modes": ["generate"], "max_n": 1, "output_formats": ["png"]}
+    )
+    joined = model(catalog, "gpt-image-1")
+    acme = offering(catalog, "gpt-image-1")
+    assert (acme.modes, acme.max_n, acme.output_formats) == (("generate",), 1, ("png",))
+    assert (joined.modes, joined.max_n, joined.output_formats) == (
+        shipped.modes,
+        shipped.max_n,
+        shipped.output_formats,
+    )
+    served = joined.served_by(acme)
+    assert (served.modes, served.max_n, served.sizes) == (("generate",), 1, shipped.sizes)
 
 
 class RecordingTransport:

@@ -21,6 +21,7 @@ providers:
       - id: dall-e-2           # a shipped id: this provider becomes one more offering of it
         model_id: dall-e-2
         price: {per: image, usd: 0.015}
+        max_n: 1               # what this provider does less than the model (capability overrides)
 ```
 Requests are sent exactly as to OpenAI's Images API (`providers/openai.py`), under the row's slug.
 
@@ -29,10 +30,13 @@ A row has three kinds of keys. `id`, `model_id`, `price` and `source` describe t
 `response_format` replaces OpenAI's rule (base64 for `dall-e*` ids, no field for the others);
 `media_hosts` lists the hosts (and their subdomains) whose image URLs the gateway may download,
 besides the base URL's own host, and those downloads still pass the SSRF guard (no private or
-local addresses). `MODEL_KEYS` are a new model's capabilities; on a row that joins a model already
-in the catalog they do not apply (the model's capabilities are the catalog's, and an offering has
-none of its own), so such a row is refused with a ConfigError rather than silently trimmed. Any
-other key is a typo and refused too.
+local addresses). `MODEL_KEYS` are a new model's capabilities. On a row that joins a model already
+in the catalog, the model keeps the catalog's: the keys an offering may narrow
+(`catalog.models.CAPABILITIES`: modes, max_n, max_input_images, output_formats, mask) become this
+offering's own, checked to do less, never more, than the model (the router then leaves the
+provider out of requests it cannot serve); the others (sizes, aliases, name...) cannot apply to one
+provider, so the row is refused with a ConfigError rather than silently trimmed. Any other key is
+a typo and refused too.
 """
 
 from __future__ import annotations
@@ -42,7 +46,14 @@ import difflib
 import re
 from typing import Any
 
-from mediarouter.catalog.models import Catalog, ModelSpec, Offering, _model, _price
+from mediarouter.catalog.models import (
+    CAPABILITIES,
+    Catalog,
+    ModelSpec,
+    _check_narrows,
+    _model,
+    _offering,
+)
 from mediarouter.errors import ConfigError
 from mediarouter.providers.base import Call
 from mediarouter.providers.openai import OpenAIAdapter
@@ -117,26 +128,29 @@ def _merge(models: dict[str, ModelSpec], slug: str, row: dict[str, Any], source:
         raise ConfigError(f"{where}: every model needs a string 'id'")
     where = f"{where}: model '{row['id']}'"
     _refuse_unknown_keys(row, where)
-    offering = Offering(
-        slug,
-        str(row.get("model_id", row["id"])),
-        _price(row.get("price") or {"per": "image"}, where),
-        str(row.get("source", "")),
-        _row_options(row, where),
-    )
     existing = models.get(row["id"])
+    offer = {
+        "provider": slug,
+        "model_id": str(row.get("model_id", row["id"])),
+        "price": row.get("price") or {"per": "image"},
+        "source": str(row.get("source", "")),
+        "options": _row_options(row, where),
+    }
     if existing is None:
         spec = _model({"id": row["id"], **{k: row[k] for k in MODEL_KEYS if k in row}}, where)
-        return dataclasses.replace(spec, offerings=(offering,))
-    given = [k for k in MODEL_KEYS if k in row]
-    if given:
+        return dataclasses.replace(spec, offerings=(_offering(offer, where),))
+    model_only = [k for k in MODEL_KEYS if k in row and k not in CAPABILITIES]
+    if model_only:
         raise ConfigError(
-            f"{where}: {', '.join(given)} do not apply: '{row['id']}' is already in the catalog, so this"
-            f" row only adds {slug} as one more provider of it, with the catalog's capabilities; remove"
-            " them, or give the row a new id to declare a model of its own"
+            f"{where}: {', '.join(model_only)} do not apply: '{row['id']}' is already in the catalog and"
+            f" this row adds {slug} as one more provider of it; a provider row may only narrow"
+            f" {', '.join(CAPABILITIES)}. Remove them, or give the row a new id to declare a model of its own"
         )
+    offering = _offering({**offer, **{k: row[k] for k in CAPABILITIES if k in row}}, where)
     kept = tuple(o for o in existing.offerings if o.provider != slug)
-    return dataclasses.replace(existing, offerings=(*kept, offering))
+    merged = dataclasses.replace(existing, offerings=(*kept, offering))
+    _check_narrows(merged, where)
+    return merged
 
 
 def _refuse_unknown_keys(row: dict[str, Any], where: str) -> None:
