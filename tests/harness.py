@@ -20,6 +20,7 @@ ADMIN_KEY = "test-admin-key"
 # Sub-second timeouts everywhere so failure tests stay fast.
 FAST_ENV = {
     "MEDIAROUTER_TIMEOUTS_ATTEMPT_S": "1.5",
+    "MEDIAROUTER_TIMEOUTS_JOB_S": "1.5",
     "MEDIAROUTER_TIMEOUTS_REQUEST_S": "4",
     "MEDIAROUTER_TIMEOUTS_CONNECT_S": "1",
     "MEDIAROUTER_TIMEOUTS_POLL_INTERVAL_S": "0.02",

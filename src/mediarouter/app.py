@@ -113,6 +113,7 @@ def build_gateway(settings: Settings) -> Gateway:
     r = settings.routing
     limits = RouterLimits(
         attempt_s=t.attempt_s,
+        job_s=t.job_s,
         request_s=t.request_s,
         max_attempts=r.max_attempts,
         poll=PollPolicy(t.poll_interval_s, t.poll_max_interval_s, t.fetch_s),
@@ -125,7 +126,7 @@ def build_gateway(settings: Settings) -> Gateway:
         r.breaker_failure_rate,
         r.breaker_cooldown_s,
         r.breaker_half_open_probes,
-        probe_ttl_s=t.attempt_s,  # a probe slot outlives no attempt
+        probe_ttl_s=max(t.attempt_s, t.job_s),  # a probe slot outlives no attempt
     )
     db = open_database(settings.core.database_url, settings.data_dir)
     request_log = RequestLog(db, settings.log.flush_interval_s, metrics.log_row_dropped)

@@ -92,7 +92,13 @@ class LimitsSettings:
 @dataclass
 class TimeoutsSettings:
     connect_s: float = _f(10.0, "Upstream TCP connect timeout.")
-    attempt_s: float = _f(180.0, "Time one provider attempt may take (a job's polling included).")
+    attempt_s: float = _f(
+        180.0, "Time one provider call may take (for a job-based API: until the provider accepts the job)."
+    )
+    job_s: float = _f(
+        300.0,
+        "Time an accepted upstream job (Replicate, fal, DashScope...) is polled before it is cancelled.",
+    )
     request_s: float = _f(300.0, "Overall deadline for one gateway request, all attempts included.")
     poll_interval_s: float = _f(1.0, "First delay between polls of an upstream job; grows with backoff.")
     poll_max_interval_s: float = _f(5.0, "Largest delay between polls of an upstream job.")
@@ -423,7 +429,9 @@ def _validate(settings: Settings, where: str) -> None:
         )
     public = settings.core.public_base_url
     if public and not public.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}: key 'public_base_url' must be an http:// or https:// URL, not {public!r}")
+        raise ConfigError(
+            f"{where}: key 'public_base_url' must be an http:// or https:// URL, not {public!r}"
+        )
     url = settings.core.database_url
     if url and not url.startswith(("postgres://", "postgresql://", "sqlite:///")):
         raise ConfigError(f"{where}: key 'database_url' must start with postgresql:// or sqlite:///")

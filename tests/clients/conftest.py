@@ -34,6 +34,7 @@ PROXY_START_S = 120
 # attempt timeout would turn a busy machine (LiteLLM proxies booting beside the tests) into 502s.
 RELAXED_TIMEOUTS = {
     "MEDIAROUTER_TIMEOUTS_ATTEMPT_S": "30",
+    "MEDIAROUTER_TIMEOUTS_JOB_S": "30",
     "MEDIAROUTER_TIMEOUTS_REQUEST_S": "60",
     "MEDIAROUTER_TIMEOUTS_FETCH_S": "30",
 }

@@ -42,8 +42,15 @@ def url_allowed(url: str, adapter: ImageAdapter, base_url: str, extra_hosts: Seq
 
 
 async def run_attempt(
-    adapter: ImageAdapter, call: Call, transport: Transport, deadline: float, policy: PollPolicy
+    adapter: ImageAdapter,
+    call: Call,
+    transport: Transport,
+    deadline: float,
+    policy: PollPolicy,
+    job_deadline: float | None = None,
 ) -> ProviderOutput:
+    """One attempt until `deadline`; once the provider has accepted a job (its first Poll), the job
+    may run until `job_deadline` (a later one: jobs are slow by nature, a hung call is not)."""
     loop = asyncio.get_running_loop()
     call.time_left_s = deadline - loop.time()
     request = adapter.build(call)
@@ -60,6 +67,8 @@ async def run_attempt(
                 output = result.output
                 break
             assert isinstance(result, Poll)
+            if not polled and job_deadline is not None:
+                deadline = max(deadline, job_deadline)
             polled = True
             call.state.update(result.state)
             await sleep_until(deadline, result.after_s if result.after_s is not None else delay)

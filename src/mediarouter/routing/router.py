@@ -76,12 +76,13 @@ class Plan:
 
 @dataclass(frozen=True)
 class RouterLimits:
-    attempt_s: float
+    attempt_s: float  # one call, or a job until the provider accepts it
     request_s: float
     max_attempts: int
     poll: PollPolicy
     max_retry_after_s: float = 2.0
     hedge_after_ms: float = 0.0
+    job_s: float = 300.0  # an accepted upstream job, polled until done (timeouts.job_s)
 
 
 class Router:
@@ -301,6 +302,7 @@ class Router:
     ) -> ProviderOutput:
         loop = asyncio.get_running_loop()
         attempt_deadline = min(deadline, loop.time() + self.limits.attempt_s)
+        job_deadline = min(deadline, loop.time() + self.limits.job_s)
         model = model.served_by(offering)  # what this provider does: its max_n, output formats
         chunks = _split(request.n, model.max_n)
         try:  # a token endpoint that hangs must not outlive the attempt
@@ -324,9 +326,14 @@ class Router:
         ]
         policy = self.limits.poll
         if len(calls) == 1:
-            return await run_attempt(runtime.adapter, calls[0], self.transport, attempt_deadline, policy)
+            return await run_attempt(
+                runtime.adapter, calls[0], self.transport, attempt_deadline, policy, job_deadline
+            )
         results = await asyncio.gather(
-            *(run_attempt(runtime.adapter, c, self.transport, attempt_deadline, policy) for c in calls),
+            *(
+                run_attempt(runtime.adapter, c, self.transport, attempt_deadline, policy, job_deadline)
+                for c in calls
+            ),
             return_exceptions=True,
         )
         outputs = [r for r in results if isinstance(r, ProviderOutput)]
