@@ -94,3 +94,26 @@ def test_pages_through_the_log(console: Console, gateway: Server) -> None:
     expect(page.get_by_role("button", name="Older →")).to_be_disabled()
     page.get_by_role("button", name="← Newer").click()
     expect(page.locator("#log-rows tr")).to_have_count(25)
+
+
+def test_a_request_from_another_client_shows_its_mapping(console: Console, gateway: Server) -> None:
+    """Made with plain HTTP, not this browser: what the detail shows comes from the log alone."""
+    r = httpx.post(
+        f"{gateway.url}/v1/images/generations",
+        json={"model": "dall-e-3", "prompt": "wide", "size": "1536x1024", "output_format": "jpeg"},
+        headers={"Authorization": f"Bearer {gateway.admin_key}"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    request_id = r.json()["id"]
+    logged = httpx.get(
+        f"{gateway.url}/v1/requests/{request_id}", headers={"Authorization": f"Bearer {gateway.admin_key}"}
+    ).json()
+    assert logged["params"]["applied"]["size_mapping"] == {"requested": "1536x1024", "used": "1792x1024"}
+    assert logged["params"]["applied"]["format_conversion"] == {"from": "png", "to": "jpeg"}
+    page = console.open(f"/ui/requests?id={request_id}", gateway.admin_key)
+    detail = page.locator("#detail")
+    expect(detail).to_contain_text(request_id)
+    expect(detail.locator(".mapping").first).to_contain_text("1536x1024")
+    expect(detail.locator(".mapping").first).to_contain_text("1792x1024")
+    expect(detail).to_contain_text("png → jpeg")

@@ -28,6 +28,8 @@ from mediarouter.store.limits import Lease
 from mediarouter.store.request_log import RequestRecord
 
 log = logging.getLogger("mediarouter")
+# Response metadata that says what the gateway changed; the log keeps it under params.applied.
+_APPLIED = ("size_mapping", "ignored_params", "format_conversion", "output_compression")
 
 
 async def generations(request: Request) -> Response:
@@ -174,6 +176,10 @@ async def _generate(
     if rendered.converted:
         metadata["format_conversion"] = {"from": result.output.output_format, "to": rendered.output_format}
     metadata.update(rendered.notes)
+    # What the gateway did to the request, kept in the log so any client's request shows it later.
+    applied = {k: metadata[k] for k in _APPLIED if k in metadata}
+    if applied:
+        record.params = {**record.params, "applied": applied}
     body: dict[str, Any] = {
         "id": record.id,
         "created": int(record.created_at),

@@ -80,13 +80,31 @@ function kv(pairs) {
   return h("dl", { class: "kv" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
 
+/** What was asked, from the log's own params (any client), else from this tab's journal. */
+function askedSize(row, seen) {
+  const params = row.params || {};
+  const requested = (seen && seen.requested) || {};
+  return params.size || params.aspect_ratio || params.resolution
+    || requested.size || requested.aspect_ratio || requested.resolution || null;
+}
+
 function sizes(row, seen) {
   const used = row.image_sizes[0];
-  const asked = seen && seen.requested && (seen.requested.size || seen.requested.aspect_ratio || seen.requested.resolution);
+  const asked = askedSize(row, seen);
   if (!used) return asked ? `${asked} asked` : null;
   const served = h("span", { class: "mapping" }, shapeIcon(ratioOf(used) || 1, 14), row.image_sizes.join(", "));
-  if (!asked) return served;
+  if (!asked || asked === used) return served;
   return h("span", { class: "mapping" }, `${asked}`, h("span", { "aria-label": "mapped to" }, "→"), served);
+}
+
+/** The gateway's own changes to the request (params.applied): ignored fields, format conversion. */
+function applied(row) {
+  const done = (row.params && row.params.applied) || {};
+  const conversion = done.format_conversion;
+  return [
+    ["Ignored parameters", done.ignored_params && done.ignored_params.length ? done.ignored_params.join(", ") : null],
+    ["Format converted", conversion ? `${conversion.from} → ${conversion.to}` : null],
+  ];
 }
 
 function detail(row) {
@@ -111,6 +129,7 @@ function detail(row) {
       ["Gateway overhead", ms(row.overhead_ms)],
       ["Images", String(row.image_count)],
       ["Size", sizes(row, seen)],
+      ...applied(row),
       ["Key", row.key_id ? [keyName(row.key_id), " ", h("code", {}, row.key_id)] : null],
       ["End user", row.user],
       ["Trace id", row.trace_id ? h("code", {}, row.trace_id) : null],
