@@ -99,3 +99,13 @@ def test_forwarded_extras_carry_their_type_and_providers(api: httpx.Client) -> N
     assert params["seed"] == {"type": "integer", "providers": ["fal", "replicate", "runware"]}
     assert params["guidance_scale"]["type"] == "number"
     assert "seed" not in _params(api, "dall-e-3")  # OpenAI forwards no extras
+
+
+def test_each_provider_says_where_it_does_less_than_the_model(api: httpx.Client) -> None:
+    body = api.get("/v1/models/qwen-image-edit").json()
+    assert body["capabilities"]["max_input_images"] == 3
+    limits = {p["provider"]: p["limits"] for p in body["providers"]}
+    assert limits["fal"] == {"max_input_images": 1} and limits["replicate"] == {"max_input_images": 1}
+    assert limits["alibaba"] == {}  # as the model
+    flux2 = {p["provider"]: p["price"] for p in api.get("/v1/models/flux.2-pro").json()["providers"]}
+    assert flux2["fal"]["extra_megapixel_usd"] == 0.015 and flux2["fal"]["usd"] == 0.03

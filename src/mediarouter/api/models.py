@@ -9,11 +9,16 @@ from starlette.responses import Response
 
 from mediarouter.api.auth import authenticate
 from mediarouter.api.responses import json_response
-from mediarouter.catalog.models import ModelSpec
+from mediarouter.catalog.models import CAPABILITIES, ModelSpec, Offering
 from mediarouter.catalog.schema import model_schema
 from mediarouter.providers.registry import ACCEPTED_EXTRAS
 
 CREATED = 1_767_225_600  # catalog epoch: models carry no creation date of their own
+
+
+def _narrowed(offering: Offering) -> dict[str, Any]:
+    limits = {name: getattr(offering, name) for name in CAPABILITIES}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in limits.items() if v is not None}
 
 
 def describe(model: ModelSpec, offerings: list[Any], provider_names: dict[str, str]) -> dict[str, Any]:
@@ -48,8 +53,12 @@ def describe(model: ModelSpec, offerings: list[Any], provider_names: dict[str, s
                     "input_per_million": o.price.input,
                     "output_per_million": o.price.output,
                     "variants": o.price.variants,
+                    **({"extra_megapixel_usd": o.price.extra_usd} if o.price.extra_usd is not None else {}),
+                    **({"input_images_billed": True} if o.price.inputs else {}),
                 },
                 "price_source": o.source,
+                # Only where this provider does less than the model (e.g. one input image on fal).
+                "limits": _narrowed(o),
             }
             for o in offerings
         ],
