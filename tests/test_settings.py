@@ -113,3 +113,18 @@ def test_catalog_rows_add_models_and_override_shipped_ones() -> None:
     shipped, added = catalog.get("gpt-image-1"), catalog.get("house")
     assert shipped is not None and shipped.max_n == 2 and shipped.offerings  # other fields kept
     assert added is not None and added.id == "house-model" and added.offerings[0].price.usd == 0.01
+
+
+def test_s3_timeout_reaches_the_store() -> None:
+    from mediarouter.app import _media_store
+
+    env = {
+        "MEDIAROUTER_MEDIA_BACKEND": "s3",
+        "MEDIAROUTER_MEDIA_S3_ENDPOINT": "http://127.0.0.1:9",
+        "MEDIAROUTER_MEDIA_S3_BUCKET": "b",
+        "MEDIAROUTER_MEDIA_S3_ACCESS_KEY": "a",
+        "MEDIAROUTER_MEDIA_S3_SECRET_KEY": "s",
+        "MEDIAROUTER_MEDIA_S3_TIMEOUT_S": "2.5",
+    }
+    store = _media_store(load_settings(None, env))
+    assert getattr(store, "timeout_s", None) == 2.5

@@ -181,7 +181,13 @@ def _media_store(settings: Settings) -> MediaStore:
     if m.backend == "s3":
         assert m.s3_endpoint and m.s3_bucket and m.s3_access_key and m.s3_secret_key
         return S3MediaStore(
-            m.s3_endpoint, m.s3_bucket, m.s3_access_key, m.s3_secret_key, m.s3_region, m.s3_prefix
+            m.s3_endpoint,
+            m.s3_bucket,
+            m.s3_access_key,
+            m.s3_secret_key,
+            m.s3_region,
+            m.s3_prefix,
+            m.s3_timeout_s,
         )
     return LocalMediaStore(settings.data_dir / "media")
 

@@ -126,6 +126,7 @@ class MediaSettings:
     s3_access_key: str | None = _f(None, "S3 access key id (os.environ/NAME reads a variable).")
     s3_secret_key: str | None = _f(None, "S3 secret key (os.environ/NAME reads a variable).")
     s3_prefix: str = _f("media/", "Key prefix of media objects in the bucket.")
+    s3_timeout_s: float = _f(60.0, "Time one request to the S3 server may take (storing, serving, pruning).")
 
 
 @dataclass

@@ -38,6 +38,7 @@ class S3MediaStore:
         secret_key: str,
         region: str = "us-east-1",
         prefix: str = "media/",
+        timeout_s: float = 60.0,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.bucket = bucket
@@ -45,11 +46,12 @@ class S3MediaStore:
         self.secret_key = secret_key
         self.region = region
         self.prefix = prefix
+        self.timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_s))
         return self._session
 
     async def close(self) -> None:
