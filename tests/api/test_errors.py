@@ -156,7 +156,8 @@ def test_unknown_route_and_method(admin: httpx.Client) -> None:
 
 def test_variations_refused_clearly(admin: httpx.Client) -> None:
     r = admin.post("/v1/images/variations", files={"image": ("a.png", png())})
-    assert r.status_code == 404 and "not supported" in str(_error(r)["message"])
+    assert r.status_code == 400 and "not supported" in str(_error(r)["message"])
+    assert _error(r)["code"] == "INVALID_REQUEST" and r.headers["x-should-retry"] == "false"
 
 
 def test_paths_without_v1_and_openai_prefix(gateway: Server) -> None:

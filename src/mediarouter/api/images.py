@@ -42,10 +42,9 @@ async def edits(request: Request) -> Response:
 
 async def variations(request: Request) -> Response:
     await authenticate(request)
-    raise GatewayError(
+    raise GatewayError(  # a 400 from the error table, so SDKs raise BadRequestError and never retry
         "INVALID_REQUEST",
         "/images/variations is not supported: use /images/edits with a prompt describing the variation",
-        status=404,
     )
 
 
