@@ -51,7 +51,13 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(mem_kb / 2**20, 1),
         "kernel": platform.release(),
         "commit": commit.stdout.strip()
-        + (" (+ uncommitted changes in src/)" if dirty.stdout.strip() else ""),
+        + (
+            " (+ uncommitted changes in src/: "
+            + ", ".join(line[3:] for line in dirty.stdout.splitlines())
+            + ")"
+            if dirty.stdout.strip()
+            else ""
+        ),
         "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
         "nofile": subprocess.run(["bash", "-c", "ulimit -n"], capture_output=True, text=True).stdout.strip(),
     }
@@ -72,6 +78,7 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="short development runs (not for RESULTS.md)")
     p.add_argument("--no-litellm", action="store_true", help="skip the LiteLLM proxy")
     p.add_argument("--profile", action="store_true", help="py-spy the mediarouter runs (bench/out/profile-*)")
+    p.add_argument("--profile-native", action="store_true", help="with --profile: py-spy --native (C frames)")
     p.add_argument("--e-requests", type=int, default=100_000, help="(e): requests through mediarouter")
     p.add_argument("--e-litellm-requests", type=int, default=10_000, help="(e): requests through LiteLLM")
     p.add_argument("--e-litellm-cap-s", type=float, default=300, help="(e): time box for LiteLLM")
@@ -128,6 +135,21 @@ def main() -> int:
             targets["litellm"] = Target("litellm", f"http://127.0.0.1:{lport}", gw.LITELLM_MASTER_KEY, lt)
         bench = Bench(out, mock, mock_url, targets, args.gateway_cpu, args.load_cpu, args.quick, args.profile)
         bench.nice, bench.retries, bench.foreign_limit = args.nice, args.retries, args.foreign_limit
+        bench.profile_native = args.profile_native
+
+        def restart(name: str, env: dict[str, str]) -> Target:
+            """A fresh mediarouter process (same config and data), e.g. for (e) after (d)."""
+            old = targets[name]
+            assert name == "mediarouter" and old.service is not None
+            old.service.stop()
+            services.remove(old.service)
+            port = gw.free_port()
+            svc = gw.start_mediarouter(out, config, port, args.gateway_cpu, env, tag="-fresh", nice=args.nice)
+            services.append(svc)
+            svc.pause()
+            return Target(name, f"http://127.0.0.1:{port}", key, svc)
+
+        bench.restart = restart
         bench.pause_all()
         bench.results["info"] = info
         steps = [

@@ -28,15 +28,39 @@ class LoadResult:
     errors: dict[str, int]
     latency_us: dict[str, float]
     wrk_cpu_s: float
+    sent: int = 0  # requests wrk wrote (answered or not)
+    send_s: float = 0  # when set, no request was sent after this; the rest of the run was a grace period
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
-        return self.requests / self.duration_s if self.duration_s else 0.0
+        # with a send window every request sent in it is answered (or counted unanswered) by the end,
+        # so answers / window is the rate the target kept up with
+        secs = self.send_s or self.duration_s
+        return self.requests / secs if secs else 0.0
 
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+    @property
+    def unanswered(self) -> int:
+        """Requests sent that got no answer (wrk counts no error for them). An error only when the run
+        had a grace period (`send_s`); otherwise they are the requests in flight at the end."""
+        return max(0, self.sent - self.requests)
+
+    def window_errors(self) -> dict[str, int]:
+        """Errors of a run with a send window: every request sent and not answered (a read or write
+        error on a request in flight leaves it unanswered too), refused connections, late answers and
+        error statuses. wrk's read/write errors are kept apart, not added: in the grace period the
+        gateway closes idle keep-alive connections, which wrk counts as read errors."""
+        e = self.errors
+        return {
+            "unanswered": self.unanswered,
+            "connect": e.get("connect", 0),
+            "timeout": e.get("timeout", 0),
+            "status": e.get("status", 0),
+        }
 
     def ms(self, pct: str) -> float:
         return self.latency_us[pct] / 1000
@@ -44,9 +68,18 @@ class LoadResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "requests": self.requests,
+            "sent": self.sent,
             "duration_s": round(self.duration_s, 3),
             "rps": round(self.rps, 1),
-            "errors": self.errors,
+            "errors": self.window_errors() if self.send_s else self.errors,
+            **(
+                {
+                    "send_s": self.send_s,
+                    "socket_errors": {k: self.errors.get(k, 0) for k in ("read", "write")},
+                }
+                if self.send_s
+                else {"in_flight_at_end": self.unanswered}
+            ),
             "latency_ms": {k: round(v / 1000, 3) for k, v in self.latency_us.items()},
             "wrk_cpu_s": round(self.wrk_cpu_s, 3),
             **self.extra,
@@ -63,6 +96,7 @@ def wrk(
     duration_s: float = 10,
     rate: float = 0,
     stagger_ms: float = 0,
+    send_s: float = 0,
     timeout_s: float = 10,
     cpus: str = "1",
     nice: int = 0,
@@ -80,6 +114,7 @@ def wrk(
             "BENCH_THREADS": str(threads),
             "BENCH_STAGGER_MS": str(stagger_ms),
             "BENCH_CONNS": str(connections),
+            "BENCH_SEND_S": str(send_s),
         }
         argv = [
             "nice", "-n", str(nice), "taskset", "-c", cpus, "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s",
@@ -98,6 +133,8 @@ def wrk(
         errors=data["errors"],
         latency_us={k: float(v) for k, v in data["latency_us"].items()},
         wrk_cpu_s=usage.ru_utime + usage.ru_stime,
+        sent=int(data.get("sent", 0)),
+        send_s=send_s,
     )
 
 

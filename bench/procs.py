@@ -55,6 +55,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
+def cpu_split(pids: list[int]) -> tuple[float, float]:
+    """(user, kernel) CPU seconds of `pids`: kernel time is syscalls (socket reads/writes, epoll)."""
+    user = kernel = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        user += int(fields[11])
+        kernel += int(fields[12])
+    return user / TICK, kernel / TICK
+
+
 def rss_bytes(pids: list[int]) -> int:
     total = 0
     for pid in pids:

@@ -25,7 +25,8 @@ def _f(x: Any, nd: int = 2) -> str:
 def _ratio(a: float | None, b: float | None) -> str:
     if not a or not b or b <= 0:
         return "–"
-    return f"{a / b:.1f}×"
+    r = a / b
+    return f"{r:.1f}×" if r >= 0.95 else f"{r:.2g}×"
 
 
 def _pct(x: float | None) -> str:
@@ -73,18 +74,69 @@ def _latency_table(rows: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def _ratios(rows: dict[str, dict[str, Any]]) -> list[str]:
-    mr, lt = rows.get("mediarouter"), rows.get("litellm")
-    if not mr or not lt or not mr["requests"] or not lt["requests"]:
+    """LiteLLM ÷ mediarouter and each gateway against direct, for whatever both runs measured."""
+    mr, lt, d = rows.get("mediarouter"), rows.get("litellm"), rows.get("direct")
+    if not mr:
         return []
-    return [
-        "",
-        f"LiteLLM ÷ mediarouter: overhead p50 {_ratio(lt['overhead_ms']['p50'], mr['overhead_ms']['p50'])}, "
-        f"overhead p99 {_ratio(lt['overhead_ms']['p99'], mr['overhead_ms']['p99'])}, "
-        f"CPU per request {_ratio(lt.get('cpu_ms_per_req'), mr.get('cpu_ms_per_req'))}, "
-        f"peak RSS {_ratio(lt.get('peak_rss_mb'), mr.get('peak_rss_mb'))}. "
-        f"Against direct: mediarouter p50 {_ratio(mr['latency_ms']['p50'], rows['direct']['latency_ms']['p50'])}, "
-        f"LiteLLM p50 {_ratio(lt['latency_ms']['p50'], rows['direct']['latency_ms']['p50'])} of the direct latency.",
+    parts: list[str] = []
+    if lt and mr["requests"] and lt["requests"]:
+        parts.append(
+            f"LiteLLM ÷ mediarouter: overhead p50 {_ratio(lt['overhead_ms']['p50'], mr['overhead_ms']['p50'])}, "
+            f"overhead p99 {_ratio(lt['overhead_ms']['p99'], mr['overhead_ms']['p99'])}, "
+            f"CPU per request {_ratio(lt.get('cpu_ms_per_req'), mr.get('cpu_ms_per_req'))}, "
+            f"peak RSS {_ratio(lt.get('peak_rss_mb'), mr.get('peak_rss_mb'))}, "
+            f"req/s mediarouter ÷ LiteLLM {_ratio(mr['rps'], lt['rps'])}."
+        )
+    elif lt:
+        parts.append(
+            f"LiteLLM answered {lt['requests']} requests (mediarouter {mr['requests']}): no latency or CPU-per-"
+            f"request ratio exists; peak RSS LiteLLM ÷ mediarouter {_ratio(lt.get('peak_rss_mb'), mr.get('peak_rss_mb'))}."
+        )
+    if d and d["requests"]:
+
+        def vs(r: dict[str, Any], label: str) -> str:
+            if not r["requests"]:
+                return f"{label} answered none of them"
+            return (f"{label} p50 {_ratio(r['latency_ms']['p50'], d['latency_ms']['p50'])}, "
+                    f"p99 {_ratio(r['latency_ms']['p99'], d['latency_ms']['p99'])}, "
+                    f"req/s {_ratio(r['rps'], d['rps'])}")  # fmt: skip
+
+        parts.append(
+            "Against direct: "
+            + "; ".join([vs(mr, "mediarouter")] + ([vs(lt, "LiteLLM")] if lt else []))
+            + "."
+        )
+    return ["", " ".join(parts)] if parts else []
+
+
+def _d_table(rows: dict[str, dict[str, Any]]) -> list[str]:
+    out = [
+        "| target | sent | answered | errors (unanswered, refused, late, bad status) | socket read/write errors (incl. idle closes) | answered/s | p50 ms | p99 ms | overhead p50 / p99 ms | CPU ms/req | gateway core busy | others on gateway core | peak RSS MB | load core busy |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    for name, r in rows.items():
+        lat, ov = r["latency_ms"], r.get("overhead_ms")
+        sock = r.get("socket_errors", {})
+        n_err = sum(r["errors"].values())
+        answered = r["requests"]
+        lat_txt = f"{lat['p50']:.1f} | {lat['p99']:.1f}" if answered else "– | –"
+        ov_txt = (
+            f"{ov['p50']:+.1f} / {ov['p99']:+.1f}"
+            if ov and answered
+            else ("(calibration)" if not ov else "–")
+        )
+        out.append(
+            f"| {NAMES.get(name, name)} | {r.get('sent', '?')} | {answered} | **{n_err}**"
+            + (f" ({_errors(r)})" if n_err else "")
+            + f" | {sock.get('read', 0)} / {sock.get('write', 0)} | {r['rps']:.0f} | {lat_txt} | {ov_txt} | {_f(r.get('cpu_ms_per_req'), 3)} | "
+            + (f"{r['gateway_core_busy_pct']:.0f}%" if r.get("gateway_core_busy_pct") is not None else "–")
+            + f" | {_pct(r.get('foreign_on_gateway_core_pct'))} | {_f(r.get('peak_rss_mb'), 0)} | {r['load_core_busy_pct']:.0f}% |"
+        )  # fmt: skip
+    return out
+
+
+def gateways_b(res: dict[str, Any]) -> dict[str, Any]:
+    return {n: g for n, g in res.get("b", {}).items() if n != "direct"}
 
 
 def render(res: dict[str, Any]) -> str:
@@ -123,7 +175,13 @@ def render(res: dict[str, Any]) -> str:
                 "Held = no errors, achieved ≥ 95 % of the target rate, overhead p99 < 10 ms (against direct at the same rate).", "",
                 "| gateway | target req/s | achieved | p50 ms | p99 ms | overhead p50 / p99 ms | CPU ms/req | gateway core busy | others on gateway core | peak RSS MB | errors | load core busy | held |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
-        for name, g in res["b"].items():
+        for s in res.get("b_direct", []):
+            lat = s["latency_ms"]
+            out.append(
+                f"| direct (mock) | {s['rate_target']:g} | {s['rps']:.0f} | {lat['p50']:.2f} | {lat['p99']:.2f} | (calibration) | – | – | – | – | "
+                f"{_errors(s)} | {s['load_core_busy_pct']:.0f}% | – |"
+            )  # fmt: skip
+        for name, g in gateways_b(res).items():
             for s in g["steps"]:
                 lat, ov = s["latency_ms"], s["overhead_ms"]
                 out.append(
@@ -131,7 +189,7 @@ def render(res: dict[str, Any]) -> str:
                     f"{ov['p50']:+.2f} / {ov['p99']:+.2f} | {_f(s.get('cpu_ms_per_req'), 3)} | {_f(s.get('gateway_core_busy_pct'), 0)}% | "
                     f"{_pct(s.get('foreign_on_gateway_core_pct'))} | {_f(s.get('peak_rss_mb'), 0)} | {_errors(s)} | {s['load_core_busy_pct']:.0f}% | {'yes' if s['held'] else 'no'} |"
                 )
-        best = {n: g["best"] for n, g in res["b"].items()}
+        best = {n: g["best"] for n, g in gateways_b(res).items()}
         mr, lt = best.get("mediarouter"), best.get("litellm")
         line = "Highest rate held: " + ", ".join(
             f"{n} {b['rate_target']:g} req/s ({_f(b.get('cpu_ms_per_req'), 3)} ms CPU/req)"
@@ -144,7 +202,9 @@ def render(res: dict[str, Any]) -> str:
                 f"; mediarouter ÷ LiteLLM = **{mr['rate_target'] / lt['rate_target']:.0f}×** the rate per worker, "
                 f"LiteLLM ÷ mediarouter CPU per request {_ratio(lt.get('cpu_ms_per_req'), mr.get('cpu_ms_per_req'))}"
             )
-        sus = {n: sustained(g) for n, g in res["b"].items()}
+        elif mr and "litellm" in best:
+            line += "; **LiteLLM holds no rate** (p99 overhead ≥ 10 ms or errors at every rate tried), so no held-to-held ratio exists"
+        sus = {n: sustained(g) for n, g in gateways_b(res).items()}
         line += (
             ".\n\nHighest rate sustained (achieved ≥ 95 % of the target, no errors, whatever the latency): "
             + ", ".join(
@@ -153,7 +213,10 @@ def render(res: dict[str, Any]) -> str:
         )
         if sus.get("mediarouter") and sus.get("litellm"):
             line += f"; ratio **{sus['mediarouter']['rps'] / sus['litellm']['rps']:.0f}×**"
-        caps = {n: capacity(g) for n, g in res["b"].items()}
+            if mr:
+                line += (f". mediarouter's *held* rate ÷ LiteLLM's highest *sustained* rate: {mr['rate_target']:g} ÷ "
+                         f"{sus['litellm']['rps']:.0f} = **{mr['rate_target'] / sus['litellm']['rps']:.1f}×**")  # fmt: skip
+        caps = {n: capacity(g) for n, g in gateways_b(res).items()}
         line += (
             ".\n\nCPU-bound capacity of one core (1000 ÷ CPU ms per request on the busiest step; robust to the "
             "shared machine's contention, which inflates latency but not CPU time much): "
@@ -165,6 +228,14 @@ def render(res: dict[str, Any]) -> str:
         )
         if caps.get("mediarouter") and caps.get("litellm"):
             line += f"; ratio **{caps['mediarouter'][0] / caps['litellm'][0]:.0f}×**"
+        if sus.get("mediarouter") and sus.get("litellm"):
+            sm, sl = sus["mediarouter"], sus["litellm"]
+            line += (f".\n\nAt each one's highest sustained step: LiteLLM ÷ mediarouter CPU per request "
+                     f"{_ratio(sl.get('cpu_ms_per_req'), sm.get('cpu_ms_per_req'))}, overhead p50 "
+                     f"{_ratio(sl['overhead_ms']['p50'], sm['overhead_ms']['p50'])}, peak RSS "
+                     f"{_ratio(sl.get('peak_rss_mb'), sm.get('peak_rss_mb'))}; latency p50 against direct at the same rate: "
+                     f"mediarouter {_ratio(sm['latency_ms']['p50'], sm['direct']['p50'])}, "
+                     f"LiteLLM {_ratio(sl['latency_ms']['p50'], sl['direct']['p50'])}")  # fmt: skip
         out += ["", line + ".", ""]
     if "c" in res:
         c = res["c"]
@@ -175,35 +246,80 @@ def render(res: dict[str, Any]) -> str:
         out += _latency_table(c["rows"]) + _ratios(c["rows"]) + [""]
     if "d" in res:
         d = res["d"]
+        send_s = next((r.get("send_s") for r in d["rows"].values() if r.get("send_s")), None)
         out += [f"### (d) 2 s upstream, {d['in_flight']} requests in flight", ""]
-        out += _latency_table(d["rows"]) + _ratios(d["rows"])
+        if send_s:
+            out += [f"Requests sent for {send_s:g} s, then no new ones while wrk waits timeout + 1 s for the rest: a "
+                    "request sent and not answered by then is an error (\"unanswered\"). wrk's socket read errors are shown apart: "
+                    "they include the idle keep-alive connections a gateway closes during the grace period, and a "
+                    "request cut by one is already counted as unanswered. answered/s = answered ÷ the send window.", ""]  # fmt: skip
+        out += _d_table(d["rows"]) + _ratios(d["rows"])
         out += ["", f"Mock's peak of open connections over the run: {d.get('mock_peak_connections')}.", ""]
     if "e" in res:
-        out += ["### (e) long run, 0 ms upstream, tiny image, 16 connections", "",
-                "| target | requests | req/s | overhead p50 / p99 ms | CPU ms/req | RSS after warm-up MB | RSS end MB | growth after warm-up MB | trend MB per 10k req | errors |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-        for name, r in res["e"]["rows"].items():
+        rows_e = res["e"]["rows"]
+        fresh = rows_e.get("mediarouter", {}).get("fresh_process")
+        out += ["### (e) long run, 0 ms upstream, tiny image, 16 connections", ""]
+        if fresh:
+            out += ["mediarouter runs in a **fresh process** started just before (e) (after a 5 s rate probe), not in the one "
+                    "(d) left at its peak. Trends are least-squares slopes after warm-up (first 20 % of the run dropped).", ""]  # fmt: skip
+        out += ["| target | process | requests | req/s | overhead p50 / p99 ms | CPU ms/req | RSS after warm-up MB | RSS end MB | growth after warm-up MB | RSS trend MB per 10k req | others on gateway core | load core busy | errors |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for name, r in rows_e.items():
             t, ov = r.get("trend", {}), r.get("overhead_ms")
+            proc = "–" if name == "direct" else ("fresh" if r.get("fresh_process") else "after (a)-(d)")
             out.append(
-                f"| {NAMES.get(name, name)} | {r['requests']} | {r['rps']:.0f} | "
+                f"| {NAMES.get(name, name)} | {proc} | {r['requests']} | {r['rps']:.0f} | "
                 + (f"{ov['p50']:+.3f} / {ov['p99']:+.3f}" if ov else "(calibration)")
                 + f" | {_f(r.get('cpu_ms_per_req'), 3)} | {_f(t.get('rss_after_warmup_mb'), 1)} | {_f(t.get('rss_end_mb'), 1)} | "
-                f"{_f(t.get('growth_mb_after_warmup'), 1)} | {_f(t.get('slope_mb_per_10k_req'), 3)} | {_errors(r)} |"
+                f"{_f(t.get('growth_mb_after_warmup'), 1)} | {_f(t.get('slope_mb_per_10k_req'), 3)} | "
+                f"{_pct(r.get('foreign_on_gateway_core_pct')) if name != 'direct' else '–'} | {r['load_core_busy_pct']:.0f}% | {_errors(r)} |"
             )
+        mp = rows_e.get("mediarouter", {}).get("memprobe")
+        if mp and "blocks_per_10k_req" in mp:
+            out += ["", "Inside the fresh mediarouter (`bench/memprobe`, sampled each second, no RSS slack): live "
+                    f"allocated blocks {mp['blocks_after_warmup']} after warm-up → {mp['blocks_end']} at the end, trend "
+                    f"**{mp['blocks_per_10k_req']:+.0f} blocks per 10k requests**"
+                    + (f"; gc-tracked objects {mp['objects_after_warmup']} → {mp['objects_end']}, trend "
+                       f"**{mp['objects_per_10k_req']:+.0f} per 10k requests**" if "objects_per_10k_req" in mp else "")
+                    + f" ({mp['samples']} samples)."]  # fmt: skip
+        out += _ratios(rows_e)
         out.append("")
     if "f" in res:
         out += ["### (f) failover: sequential requests (one keep-alive connection), every latency kept", "",
-                "| variant | requests | ok | p50 ms | p90 ms | p99 ms | max ms | first requests (ms) | attempts per answer | CPU ms/req |",
-                "|---|---:|---:|---:|---:|---:|---:|---|---|---:|"]  # fmt: skip
+                "| variant | requests | ok | p50 ms | p90 ms | p99 ms | max ms | p50 ÷ direct | first requests (ms) | attempts per answer | CPU ms/req | load core busy |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|"]  # fmt: skip
+        direct_p50 = res["f"].get("direct", {}).get("p50")
         for name, r in res["f"].items():
             first = ", ".join(f"{x:.1f}" for x in r["first"][:6])
             hist = ", ".join(f"{k}: {v}" for k, v in r.get("attempts_hist", {}).items()) or "–"
             out.append(
                 f"| {name} | {r['requests']} | {r['ok']} | {r['p50']:.2f} | {r['p90']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | "
-                f"{first} | {hist} | {_f(r.get('cpu_ms_per_req'), 3)} |"
+                f"{_ratio(r['p50'], direct_p50) if name != 'direct' else '(calibration)'} | "
+                f"{first} | {hist} | {_f(r.get('cpu_ms_per_req'), 3)} | {_pct(r.get('load_core_busy_pct'))} |"
             )
+        out += _f_ratios(res["f"])
         out.append("")
     return "\n".join(out) + "\n"
+
+
+def _f_ratios(f: dict[str, Any]) -> list[str]:
+    forced = f.get("mediarouter: forced xai/ (the second provider alone)")
+    refused = f.get("mediarouter: first provider refuses connections, breaker disabled")
+    lt_ok = f.get("litellm: healthy deployment alone (bench-second)")
+    lt_ref = f.get("litellm: first deployment refuses connections, fallback")
+    lt_hang = f.get("litellm: first deployment never answers (timeout 1 s), fallback")
+    hang = f.get("mediarouter: first provider never answers (attempt timeout 1 s), breaker on")
+    parts = []
+    if forced and refused and lt_ok and lt_ref:
+        dm, dl = refused["p50"] - forced["p50"], lt_ref["p50"] - lt_ok["p50"]
+        parts.append(f"Cost of a refused first provider at p50, LiteLLM ÷ mediarouter: {dl:.2f} ÷ {dm:.2f} ms = "
+                     f"{_ratio(dl, dm) if dm > 0 else '– (mediarouter ≤ 0)'}")  # fmt: skip
+        parts.append(f"healthy second provider alone, p50 LiteLLM ÷ mediarouter {_ratio(lt_ok['p50'], forced['p50'])}, "
+                     f"CPU per request {_ratio(lt_ok.get('cpu_ms_per_req'), forced.get('cpu_ms_per_req'))}")  # fmt: skip
+    if hang and lt_hang:
+        parts.append(f"a provider that never answers, p50 LiteLLM ÷ mediarouter {_ratio(lt_hang['p50'], hang['p50'])} "
+                     "(mediarouter's breaker opens after 5 timeouts; LiteLLM pays the timeout on every request)")  # fmt: skip
+    return ["", "; ".join(parts) + "."] if parts else []
 
 
 def _targets(res: dict[str, Any]) -> list[str]:
@@ -218,22 +334,46 @@ def _targets(res: dict[str, Any]) -> list[str]:
         add("(a) overhead p50 < 1 ms, p99 < 3 ms", f"{mr['p50']:.2f} / {mr['p99']:.2f} ms", mr["p50"] < 1 and mr["p99"] < 3,
             f"{lt['p50']:.1f} / {lt['p99']:.1f} ms" if lt else "–")  # fmt: skip
     if "b" in res:
-        mr, lt = res["b"].get("mediarouter", {}).get("best"), res["b"].get("litellm", {}).get("best")
+        gb = gateways_b(res)
+        mr, lt = gb.get("mediarouter", {}).get("best"), gb.get("litellm", {}).get("best")
+        has_lt = "litellm" in gb
+        sm, sl = sustained(gb["mediarouter"]), sustained(gb.get("litellm", {"steps": []}))
         if mr:
             ratio = mr["rate_target"] / lt["rate_target"] if lt else None
-            add("(b) rate held ≥ 20 × LiteLLM's per worker", f"{mr['rate_target']:g} req/s" + (f" = {ratio:.0f}×" if ratio else ""),
-                ratio >= 20 if ratio else None, f"{lt['rate_target']:g} req/s" if lt else "–")  # fmt: skip
-            sm, sl = sustained(res["b"]["mediarouter"]), sustained(res["b"].get("litellm", {"steps": []}))
-            if sm and sl:
-                add("(b) ≥ 20 × LiteLLM, by the highest rate sustained", f"{sm['rps']:.0f} req/s = {sm['rps'] / sl['rps']:.0f}×",
-                    sm["rps"] / sl["rps"] >= 20, f"{sl['rps']:.0f} req/s")  # fmt: skip
-            from_caps = {n: capacity(g) for n, g in res["b"].items()}
-            cm, cl = from_caps.get("mediarouter"), from_caps.get("litellm")
-            if cm and cl:
-                add("(b) ≥ 20 × LiteLLM, by CPU-bound capacity per core", f"{cm[0]:.0f} req/s = {cm[0] / cl[0]:.0f}×",
-                    cm[0] / cl[0] >= 20, f"{cl[0]:.0f} req/s")  # fmt: skip
-            add("(b) CPU per request < 1 ms", f"{mr['cpu_ms_per_req']:.3f} ms", mr["cpu_ms_per_req"] < 1,
-                f"{lt['cpu_ms_per_req']:.1f} ms" if lt else "–")  # fmt: skip
+            if lt or not has_lt:
+                add("(b) rate held (p99 overhead < 10 ms, no errors) ≥ 20 × LiteLLM's held rate",
+                    f"{mr['rate_target']:g} req/s" + (f" = {ratio:.0f}×" if ratio else ""),
+                    ratio >= 20 if ratio else None, f"{lt['rate_target']:g} req/s" if lt else "–")  # fmt: skip
+            else:
+                add("(b) rate held (p99 overhead < 10 ms, no errors) ≥ 20 × LiteLLM's held rate",
+                    f"{mr['rate_target']:g} req/s", None,
+                    "**holds no rate** (p99 overhead ≥ 10 ms at every rate tried): no held-to-held ratio")  # fmt: skip
+                if sl:
+                    add("(b) *separate measure*: mediarouter's held rate ÷ LiteLLM's highest sustained rate",
+                        f"{mr['rate_target']:g} ÷ {sl['rps']:.0f} = {mr['rate_target'] / sl['rps']:.1f}×",
+                        mr["rate_target"] / sl["rps"] >= 20, f"{sl['rps']:.0f} req/s sustained (any latency)")  # fmt: skip
+        elif has_lt:
+            add("(b) rate held (p99 overhead < 10 ms, no errors) ≥ 20 × LiteLLM's held rate", "**none held**", False,
+                f"{lt['rate_target']:g} req/s" if lt else "none held")  # fmt: skip
+        if sm and sl:
+            add("(b) informational: highest rate sustained (any latency), both at saturation",
+                f"{sm['rps']:.0f} req/s = {sm['rps'] / sl['rps']:.0f}×", None, f"{sl['rps']:.0f} req/s")  # fmt: skip
+        from_caps = {n: capacity(g) for n, g in gb.items()}
+        cm, cl = from_caps.get("mediarouter"), from_caps.get("litellm")
+        if cm and cl:
+            add("(b) informational: CPU-bound capacity per core (1000 ÷ CPU ms at the busiest step)",
+                f"{cm[0]:.0f} req/s = {cm[0] / cl[0]:.0f}×", None, f"{cl[0]:.0f} req/s")  # fmt: skip
+        if mr:
+            held_steps = [s for s in gb["mediarouter"]["steps"] if s["held"] and s.get("cpu_ms_per_req")]
+            cpus = sorted(s["cpu_ms_per_req"] for s in held_steps)
+            span = (
+                f"{cpus[0]:.2f}-{cpus[-1]:.2f} ms at held rates"
+                if len(cpus) > 1
+                else f"{mr['cpu_ms_per_req']:.3f} ms"
+            )
+            add("(b) CPU per request < 1 ms (at held rates)", f"{mr['cpu_ms_per_req']:.3f} ms at {mr['rate_target']:g} req/s ({span})",
+                all(c < 1 for c in cpus) if cpus else mr["cpu_ms_per_req"] < 1,
+                f"{lt['cpu_ms_per_req']:.1f} ms" if lt else (f"{sl['cpu_ms_per_req']:.1f} ms at {sl['rps']:.0f} req/s" if sl and sl.get("cpu_ms_per_req") else "–"))  # fmt: skip
     if "c" in res:
         mr = res["c"]["rows"]["mediarouter"]["overhead_ms"]
         lt = res["c"]["rows"].get("litellm", {}).get("overhead_ms")
@@ -250,16 +390,22 @@ def _targets(res: dict[str, Any]) -> list[str]:
         lt_txt = "–"
         if lt:
             lt_txt = (
-                f"{sum(lt['errors'].values())} errors, {lt['requests']} answered, {lt['peak_rss_mb']:.0f} MB"
+                f"{lt.get('sent', '?')} sent, {lt['requests']} answered, {sum(lt['errors'].values())} errors, "
+                f"{lt['peak_rss_mb']:.0f} MB"
             )
-        add("(d) no errors, peak memory < 400 MB", f"{errs} errors, {mr['requests']} answered, {mr['peak_rss_mb']:.0f} MB",
-            errs == 0 and mr["peak_rss_mb"] < 400, lt_txt)  # fmt: skip
+        add("(d) no errors, peak memory < 400 MB", f"{mr.get('sent', '?')} sent, {mr['requests']} answered, {errs} errors, "
+            f"{mr['peak_rss_mb']:.0f} MB", errs == 0 and mr["peak_rss_mb"] < 400, lt_txt)  # fmt: skip
     if "e" in res:
         t = res["e"]["rows"]["mediarouter"].get("trend", {})
         lt = res["e"]["rows"].get("litellm", {}).get("trend", {})
+        mp = res["e"]["rows"]["mediarouter"].get("memprobe", {})
         if t:
-            add("(e) no upward memory trend after warm-up", f"{t['slope_mb_per_10k_req']:+.2f} MB per 10k requests, "
-                f"{t['growth_mb_after_warmup']:+.1f} MB over the run", t["slope_mb_per_10k_req"] < 0.5,
+            fresh = " (fresh process)" if res["e"]["rows"]["mediarouter"].get("fresh_process") else ""
+            blocks = (f"; live blocks {mp['blocks_per_10k_req']:+.0f} per 10k requests ({mp['blocks_after_warmup']} → {mp['blocks_end']})"
+                      if "blocks_per_10k_req" in mp else "")  # fmt: skip
+            add("(e) no upward memory trend after warm-up", f"RSS {t['slope_mb_per_10k_req']:+.2f} MB per 10k requests, "
+                f"{t['growth_mb_after_warmup']:+.1f} MB over the run{fresh}{blocks}",
+                t["slope_mb_per_10k_req"] < 0.5 and mp.get("blocks_per_10k_req", 0) < 1000,
                 f"{lt['slope_mb_per_10k_req']:+.2f} MB per 10k" if lt else "–")  # fmt: skip
     if "f" in res:
         f = res["f"]

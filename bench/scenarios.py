@@ -10,16 +10,26 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import gateways as gw
 from bench.load import LoadResult, probe, wrk
-from bench.procs import Sampler, Service, core_busy_s, cpu_pressure_us, cpu_seconds, run_queue_wait_s
+from bench.procs import (
+    Sampler,
+    Service,
+    core_busy_s,
+    cpu_pressure_us,
+    cpu_seconds,
+    cpu_split,
+    run_queue_wait_s,
+)
 
 PROMPT = "a red bicycle on a beach at sunset, photographed from a low angle"
 GEN = "/v1/images/generations"
@@ -50,6 +60,10 @@ class Bench:
     nice: int = 0
     retries: int = 1
     foreign_limit: float = 15.0
+    profile_native: bool = False
+    # restart(name, env) stops a gateway and starts a fresh process of it (same config), returning
+    # its new Target: (e) runs in a fresh mediarouter, not in the one (d) left at its peak
+    restart: Callable[[str, dict[str, str]], Target] | None = None
     results: dict[str, Any] = field(default_factory=dict)
 
     def configure_mock(self, delay_ms: float, image_bytes: int) -> None:
@@ -115,9 +129,8 @@ class Bench:
             t.service.resume()
         url = t.url + GEN
         if warmup_s:
-            wrk(
-                url, req, auth=t.auth, **{**load, "duration_s": warmup_s}, cpus=self.load_cpus, nice=self.nice
-            )
+            warm = {**load, "duration_s": warmup_s, "send_s": 0}
+            wrk(url, req, auth=t.auth, **warm, cpus=self.load_cpus, nice=self.nice)
             if load.get("connections", 1) > 100:
                 self.drain(target)  # requests the warm-up abandoned must not count against the run
                 if t.service is not None:
@@ -127,6 +140,7 @@ class Bench:
         mock0 = cpu_seconds(self.mock.pids())
         watched = t.service if t.service is not None else self.mock
         gw0, wait0 = cpu_seconds(watched.pids()), run_queue_wait_s(watched.pids())
+        split0 = cpu_split(watched.pids())
         core0, load0 = core_busy_s(self.gateway_cpus), core_busy_s(self.load_cpus)
         profiler = self._start_profile(t, load) if self.profile and t.name == "mediarouter" else None
         long_run = load.get("duration_s", 10) > 30
@@ -135,6 +149,7 @@ class Bench:
         if profiler is not None:
             profiler.wait()
         gw_cpu = cpu_seconds(watched.pids()) - gw0
+        split1 = cpu_split(watched.pids())
         wait = run_queue_wait_s(watched.pids()) - wait0
         core_busy = core_busy_s(self.gateway_cpus) - core0
         load_busy = core_busy_s(self.load_cpus) - load0
@@ -143,6 +158,8 @@ class Bench:
         if t.service is not None:
             t.service.pause()
         row = _row(target, res, gw_cpu if t.service is not None else None, mock_cpu, sampler)
+        if t.service is not None and gw_cpu > 0:
+            row["gateway_kernel_pct_of_cpu"] = round(100 * (split1[1] - split0[1]) / gw_cpu, 1)
         row["loadavg_1m"] = [round(load1, 2), round(os.getloadavg()[0], 2)]
         row["cpu_pressure_pct"] = round(psi, 1)  # machine-wide PSI "some"
         key = "gateway_wait_pct" if t.service is not None else "mock_wait_pct"
@@ -163,10 +180,11 @@ class Bench:
             return None
         name = self._profile_name
         path = self.out / f"profile-{name}.txt"
-        secs = max(2, int(load.get("duration_s", 10)) - 1)
+        secs = max(2, int(load.get("send_s") or load.get("duration_s", 10)) - 1)
+        native = ["--native"] if self.profile_native else []
         return subprocess.Popen(
             ["taskset", "-c", self.load_cpus, str(spy), "record", "-p", str(t.service.pid), "-d", str(secs),
-             "-r", "200", "-f", "raw", "-o", str(path)],
+             "-r", "200", "-f", "raw", *native, "-o", str(path)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
 
@@ -252,7 +270,12 @@ def scenario_b(b: Bench) -> None:
             last_ok, rate = rate, round(rate * 1.5)
         best = max((s for s in steps if s["held"]), key=lambda s: s["rate_target"], default=None)
         out[name] = {"steps": steps, "best": best}
+    # the calibration at every rate a gateway was measured at (what its overhead is against)
+    direct_steps = []
+    for rate, row in sorted(direct_cache.items()):
+        direct_steps.append({**row, "rate_target": rate})
     b.results["b"] = out
+    b.results["b_direct"] = direct_steps
 
 
 def _saturated(row: dict[str, Any], rate: float) -> bool:
@@ -314,11 +337,22 @@ def scenario_d(b: Bench) -> None:
     b.configure_mock(2000, 100)
     conns = 500 if b.quick else 2000
     secs = 12 if b.quick else 20
+    timeout_s = 15
     rows = {}
     for name in b.targets:
         # first requests spread over the upstream delay: arrivals as from independent clients, not
-        # 2,000 at once every 2 s (which measures a burst, not holding 2,000 in flight)
-        load = {"connections": conns, "threads": 2, "duration_s": secs, "timeout_s": 15, "stagger_ms": 2000}
+        # 2,000 at once every 2 s (which measures a burst, not holding 2,000 in flight). Requests are
+        # sent for `secs`; wrk then waits timeout + 1 s more, so a request still unanswered at the end
+        # has waited longer than the timeout: it is counted as an error ("unanswered"), with wrk's own
+        # errors, and the table shows sent / answered / errors.
+        load = {
+            "connections": conns,
+            "threads": 2,
+            "duration_s": secs + timeout_s + 1,
+            "send_s": secs,
+            "timeout_s": timeout_s,
+            "stagger_ms": 2000,
+        }
         b._profile_name = "d-2000"
         rows[name] = b.measure(name, load, body(), warmup_s=6, retry=False)
         if name != "direct":
@@ -352,14 +386,28 @@ def scenario_e(b: Bench, mr_requests: int, litellm_requests: int, litellm_cap_s:
         "mediarouter": (mr_requests, 900.0),
         "litellm": (litellm_requests, litellm_cap_s),
     }
-    for name in b.targets:
+    probe_file = b.out / "memprobe-e.jsonl"
+    for name in list(b.targets):
         wanted, cap = plans[name]
         secs = cap
+        if name == "mediarouter" and b.restart is not None:
+            # a fresh process: RSS must not start at (d)'s peak, where allocator slack can hide growth;
+            # bench/memprobe samples the interpreter's live blocks and objects (no change to src/)
+            probe_file.unlink(missing_ok=True)
+            env = {"PYTHONPATH": str(gw.BENCH / "memprobe"), "BENCH_MEMPROBE_OUT": str(probe_file)}
+            b.targets[name] = b.restart(name, env)
         if wanted:
             probe_row = b.measure(name, {"connections": 16, "duration_s": 5}, body(), retry=False)
             secs = min(cap, max(10.0, wanted / max(1.0, probe_row["rps"])))
         load = {"connections": 16, "duration_s": secs, "timeout_s": 10}
+        t0 = time.time()
         rows[name] = b.measure(name, load, body(), retry=False)
+        t1 = time.time()
+        if name == "mediarouter" and b.restart is not None:
+            rows[name]["fresh_process"] = True
+            rows[name]["memprobe"] = memprobe_trend(
+                probe_file, t0, t1, rows[name]["requests"], rows[name]["duration_s"]
+            )
         if name != "direct":
             rows[name]["overhead_ms"] = overhead(rows[name], rows["direct"])
             rows[name]["trend"] = memory_trend(
@@ -368,16 +416,52 @@ def scenario_e(b: Bench, mr_requests: int, litellm_requests: int, litellm_cap_s:
     b.results["e"] = {"rows": rows}
 
 
+def _slope(pts: list[tuple[float, float]]) -> float:
+    n = len(pts)
+    mt = sum(t for t, _ in pts) / n
+    mm = sum(m for _, m in pts) / n
+    var = sum((t - mt) ** 2 for t, _ in pts) or 1e-9
+    return sum((t - mt) * (m - mm) for t, m in pts) / var
+
+
+def memprobe_trend(path: Path, t0: float, t1: float, requests: int, duration_s: float) -> dict[str, Any]:
+    """bench/memprobe's samples inside the run [t0, t1], after warm-up (first 20 % dropped): the
+    interpreter's live allocated blocks and gc-tracked objects, fitted by least squares per 10k
+    requests. Unlike RSS these do not hide growth in allocator slack."""
+    try:
+        samples = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except OSError:
+        return {}
+    start = t0 + 0.2 * (t1 - t0)
+    pts = [s for s in samples if start <= s["t"] <= t1]
+    if len(pts) < 3 or not requests:
+        return {"samples": len(pts)}
+    per_10k = 10_000 / (requests / duration_s)  # seconds per 10k requests
+    blocks = [(s["t"], s["blocks"]) for s in pts]
+    objs = [(s["t"], s["objects"]) for s in pts if s.get("objects") is not None]
+    out: dict[str, Any] = {
+        "samples": len(pts),
+        "blocks_after_warmup": pts[0]["blocks"],
+        "blocks_end": pts[-1]["blocks"],
+        "blocks_per_10k_req": round(_slope(blocks) * per_10k, 1),
+        "rss_in_process_start_mb": pts[0].get("rss_mb"),
+        "rss_in_process_end_mb": pts[-1].get("rss_mb"),
+    }
+    if len(objs) >= 3:
+        out |= {
+            "objects_after_warmup": objs[0][1],
+            "objects_end": objs[-1][1],
+            "objects_per_10k_req": round(_slope(objs) * per_10k, 1),
+        }
+    return out
+
+
 def memory_trend(series: list[tuple[float, float]], requests: int, duration_s: float) -> dict[str, Any]:
     """RSS after warm-up (first 20 % of the run dropped) fitted by least squares: MB per 10k requests."""
     pts = [(t, mb) for t, mb in series if t >= 0.2 * duration_s]
     if len(pts) < 3 or not requests:
         return {}
-    n = len(pts)
-    mt = sum(t for t, _ in pts) / n
-    mm = sum(m for _, m in pts) / n
-    var = sum((t - mt) ** 2 for t, _ in pts) or 1e-9
-    slope_per_s = sum((t - mt) * (m - mm) for t, m in pts) / var
+    slope_per_s = _slope(pts)
     rate = requests / duration_s
     per_10k = slope_per_s / rate * 10_000 if rate else 0.0
     return {
@@ -404,11 +488,21 @@ def scenario_f(b: Bench, start_variant: Any, count: int) -> None:
         if target.service is not None:
             target.service.resume()
         cpu0 = cpu_seconds(target.service.pids()) if target.service else 0.0
+        mock0, load0 = cpu_seconds(b.mock.pids()), core_busy_s(b.load_cpus)
+        kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         res = probe(target.url + GEN, body(model), auth=target.auth, count=n, cpus=b.load_cpus, nice=b.nice)
+        kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        probe_cpu = (kids1.ru_utime - kids0.ru_utime) + (kids1.ru_stime - kids0.ru_stime)
+        mock_cpu = cpu_seconds(b.mock.pids()) - mock0
+        load_busy = core_busy_s(b.load_cpus) - load0
         if target.service is not None:
             res["cpu_ms_per_req"] = round(1000 * (cpu_seconds(target.service.pids()) - cpu0) / n, 3)
             target.service.pause()
-        return summarise_probe(res)
+        row = summarise_probe(res)
+        wall = max(1e-3, res["wall_s"])
+        row["load_core_busy_pct"] = round(100 * (mock_cpu + probe_cpu) / wall, 1)  # probe + mock
+        row["foreign_on_load_core_pct"] = round(max(0.0, 100 * (load_busy - mock_cpu - probe_cpu) / wall), 1)
+        return row
 
     out["direct"] = run(b.targets["direct"], gw.MODEL, count)
     mr = b.targets["mediarouter"]

@@ -6,7 +6,12 @@
 --   BENCH_STAGGER_MS  delay each connection's first request by a random 0..N ms, so that a closed
 --                     loop against a slow upstream does not move in lockstep bursts
 --   BENCH_CONNS    the -c given to wrk (with BENCH_STAGGER_MS)
+--   BENCH_SEND_S   stop sending new requests after this many seconds (0: send until -d ends); the
+--                  rest of -d is a grace period in which requests already sent may still be answered
 --   BENCH_OUT    where done() writes the JSON summary
+-- Every thread counts the requests it sent (request()); done() reports their sum as "sent" beside
+-- wrk's completed responses, so requests never answered are visible (wrk itself only counts a
+-- timeout when a late answer arrives, never a request that gets none).
 -- A fixed rate is a per-thread schedule: each request claims the next slot (interval = threads/rate);
 -- slots missed because every connection was busy are dropped after 1 s, so the achieved rate falls
 -- below the target when the server cannot keep up (reported, never hidden). There is no request
@@ -44,19 +49,42 @@ local threads = tonumber(os.getenv("BENCH_THREADS") or "1") or 1
 local stagger = tonumber(os.getenv("BENCH_STAGGER_MS") or "0") or 0
 local first_left = math.ceil((tonumber(os.getenv("BENCH_CONNS") or "0") or 0) / threads)
 
+local send_s = tonumber(os.getenv("BENCH_SEND_S") or "0") or 0
+
 local interval_us = 0
 local next_us = 0
+local send_until_us = 0
+local prepared = nil
+sent = 0 -- global: read by done() through thread:get("sent")
 
 function init(args)
   if rate > 0 then
     interval_us = threads * 1000000 / rate
   end
   next_us = now_us()
+  if send_s > 0 then
+    send_until_us = next_us + send_s * 1000000
+  end
   math.randomseed(next_us % 1000003)
+  prepared = wrk.format()
 end
 
-if rate > 0 or stagger > 0 then
+function request()
+  sent = sent + 1
+  return prepared
+end
+
+local threads_seen = {}
+
+function setup(thread)
+  threads_seen[#threads_seen + 1] = thread
+end
+
+if rate > 0 or stagger > 0 or send_s > 0 then
   function delay()
+    if send_until_us > 0 and now_us() >= send_until_us then
+      return 3600000 -- the send window is over: no new request before wrk stops
+    end
     if first_left > 0 and stagger > 0 then
       first_left = first_left - 1 -- one call per connection before its first request
       return math.floor(math.random() * stagger)
@@ -80,8 +108,16 @@ end
 function done(summary, latency, requests)
   local out = os.getenv("BENCH_OUT")
   local e = summary.errors
+  local total_sent = 0
+  for _, t in ipairs(threads_seen) do
+    total_sent = total_sent + (tonumber(t:get("sent")) or 0)
+  end
+  if total_sent > 0 then
+    total_sent = total_sent - 1 -- wrk calls request() once in thread 1 to check the request (script_verify_request)
+  end
   local parts = {
     string.format('"requests": %d', summary.requests),
+    string.format('"sent": %d', total_sent),
     string.format('"duration_us": %d', summary.duration),
     string.format('"bytes": %d', summary.bytes),
     string.format('"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}',
