@@ -32,7 +32,7 @@ from bench.scenarios import (
 )
 
 
-def machine() -> dict[str, Any]:
+def machine(head: str | None = None) -> dict[str, Any]:
     cpu = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
          if line.startswith("model name")),
@@ -50,13 +50,24 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "memory_gib": round(mem_kb / 2**20, 1),
         "kernel": platform.release(),
-        "commit": commit.stdout.strip()
-        + (
-            " (+ uncommitted changes in src/: "
-            + ", ".join(line[3:] for line in dirty.stdout.splitlines())
+        "commit": (
+            f"{head} (mediarouter run from HEAD's src/ via git archive"
+            + (
+                "; not measured: uncommitted changes in the shared tree's "
+                + ", ".join(line[3:] for line in dirty.stdout.splitlines())
+                if dirty.stdout.strip()
+                else ""
+            )
             + ")"
-            if dirty.stdout.strip()
-            else ""
+            if head
+            else commit.stdout.strip()
+            + (
+                " (+ uncommitted changes in src/: "
+                + ", ".join(line[3:] for line in dirty.stdout.splitlines())
+                + ")"
+                if dirty.stdout.strip()
+                else ""
+            )
         ),
         "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
         "nofile": subprocess.run(["bash", "-c", "ulimit -n"], capture_output=True, text=True).stdout.strip(),
@@ -94,13 +105,19 @@ def main() -> int:
     p.add_argument("--load-cpu", default="1")
     p.add_argument("--out", default=str(gw.BENCH / "out"))
     p.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
+    p.add_argument(
+        "--worktree-src",
+        action="store_true",
+        help="run mediarouter from the working tree's src/ (default: HEAD's, via git archive)",
+    )
     args = p.parse_args()
     only = set(args.only.split(","))
     signal.signal(signal.SIGTERM, _terminate)  # so that `finally` stops every process we started
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    info: dict[str, Any] = {"machine": machine(), "versions": gw.versions(), "argv": p.prog + " " + " ".join(
+    head = None if args.worktree_src else gw.use_head_src(out)
+    info: dict[str, Any] = {"machine": machine(head), "versions": gw.versions(), "argv": p.prog + " " + " ".join(
         sys.argv[1:]), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}  # fmt: skip
     print(f"bench: {info['machine']['uptime']}", flush=True)
 

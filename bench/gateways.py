@@ -23,6 +23,34 @@ from bench.procs import Service
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 MR_BIN = ROOT / ".venv" / "bin" / "mediarouter"
+# the mediarouter source the gateways run: HEAD's src/ (from `git archive`), put first on PYTHONPATH
+# ahead of the editable install, so other people's uncommitted work in the shared tree is not
+# measured (and cannot stop a start-up mid-run). None: the working tree as it is.
+MR_SRC: Path | None = None
+
+
+def use_head_src(out: Path) -> str:
+    """Extract HEAD's src/ into out/head-src and run every mediarouter from it; returns the commit."""
+    global MR_SRC
+    dest = out / "head-src"
+    subprocess.run(["rm", "-rf", str(dest)], check=True)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", "HEAD", "src"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    MR_SRC = dest / "src"
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _mr_env(base: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in base.items() if not k.startswith("MEDIAROUTER_")}
+    env.update(extra or {})
+    if MR_SRC is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(MR_SRC), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
 LITELLM_VENV = BENCH / ".venv-litellm"
 LITELLM_MASTER_KEY = "sk-bench-master"
 MOCK_KEY = "sk-mock"
@@ -102,6 +130,7 @@ def mediarouter_key(config: Path) -> str:
     """A user key (the ordinary path: hashed-key lookup, cached), created with the CLI."""
     out = subprocess.run(
         [str(MR_BIN), "keys", "--config", str(config), "create", "--name", "bench"],
+        env=_mr_env(dict(os.environ)),
         capture_output=True,
         text=True,
         check=True,
@@ -118,8 +147,7 @@ def start_mediarouter(
     tag: str = "",
     nice: int = 0,
 ) -> Service:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAROUTER_")}
-    env.update(env_extra or {})
+    env = _mr_env(dict(os.environ), env_extra)
     svc = Service(
         f"mediarouter{tag}",
         [str(MR_BIN), "serve", "--config", str(config), "--port", str(port)],

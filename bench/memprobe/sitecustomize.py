@@ -43,3 +43,46 @@ if _OUT:
     import threading
 
     threading.Thread(target=_run, args=(_OUT,), name="bench-memprobe", daemon=True).start()
+
+
+# BENCH_GCPROBE_OUT: time every cyclic-GC collection (gc.callbacks) and rewrite a JSON summary
+# (BENCH_GCPROBE_OUT.<pid>) each second (count, total and max ms per generation, and the collections over 1 ms): what GC adds to
+# latency. A development probe (bench/run.sh does not set it); it runs on every collection, not per
+# request, and costs two perf_counter() calls each.
+_GC_OUT = os.environ.get("BENCH_GCPROBE_OUT")
+
+
+def _gc_probe(path: str) -> None:
+    import gc
+    import json
+    import threading
+    import time
+
+    stats = {g: {"count": 0, "total_ms": 0.0, "max_ms": 0.0, "over_1ms": 0} for g in (0, 1, 2)}
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        ms = (time.perf_counter() - started[0]) * 1000
+        s = stats[info["generation"]]
+        s["count"] += 1
+        s["total_ms"] += ms
+        s["max_ms"] = max(s["max_ms"], ms)
+        s["over_1ms"] += ms > 1
+
+    gc.callbacks.append(callback)
+
+    def dump() -> None:
+        while True:
+            time.sleep(1.0)
+            with open(path + ".tmp", "w") as fh:
+                json.dump({"t": time.time(), "threshold": gc.get_threshold(), "stats": stats}, fh)
+            os.replace(path + ".tmp", path)
+
+    threading.Thread(target=dump, name="bench-gcprobe", daemon=True).start()
+
+
+if _GC_OUT:
+    _gc_probe(f"{_GC_OUT}.{os.getpid()}")  # one file per process: the bench's own python may load this too
