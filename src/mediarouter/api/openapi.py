@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from mediarouter import __version__
+from mediarouter.api.openapi_native import native_paths
 from mediarouter.store.request_log import STATUSES
 
 _ERROR = {
@@ -219,6 +220,17 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {**_ok({"type": "object"}), **_errors(401, 404)},
                 }
             },
+            "/v1/images/variations": {
+                "post": {
+                    "operationId": "createImageVariation",
+                    "description": "Not offered: always a 400 INVALID_REQUEST (use /v1/images/edits).",
+                    "requestBody": {
+                        "content": {"multipart/form-data": {"schema": {"type": "object"}}},
+                    },
+                    "responses": _errors(400, 401),
+                }
+            },
+            **native_paths(_ok, _errors),
             "/health": {
                 "get": {"operationId": "health", "security": [], "responses": _ok({"type": "object"})}
             },

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mediarouter.api import chat, images, keys, models, providers, request_log, system, usage
@@ -33,9 +37,31 @@ _NATIVE = [
 ]
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _by_method(handlers: dict[str, Endpoint]) -> Endpoint:
+    async def dispatch(request: Request) -> Response:
+        return await handlers[request.method if request.method != "HEAD" else "GET"](request)
+
+    return dispatch
+
+
+def _merged(rows: list[tuple[str, Endpoint, list[str]]]) -> list[BaseRoute]:
+    """One route per path, so a 405 there lists every method the path has in `Allow`."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for path, fn, methods in rows:
+        by_path.setdefault(path, {}).update(dict.fromkeys(methods, fn))
+    table: list[BaseRoute] = []
+    for path, handlers in by_path.items():
+        only = set(handlers.values())
+        endpoint = only.pop() if len(only) == 1 else _by_method(handlers)
+        table.append(Route(path, endpoint, methods=list(handlers)))
+    return table
+
+
 def routes() -> list[BaseRoute]:
     table: list[BaseRoute] = []
     for prefix in COMPAT_PREFIXES:
         table += [Route(prefix + path, fn, methods=methods) for path, fn, methods in _COMPAT]
-    table += [Route(path, fn, methods=methods) for path, fn, methods in _NATIVE]
-    return table
+    return table + _merged(_NATIVE)
