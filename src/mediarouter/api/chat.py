@@ -40,7 +40,7 @@ from mediarouter.providers.openrouter_chat import (
     parse_chat_response,
 )
 from mediarouter.providers.transport import UpstreamStream
-from mediarouter.routing.failures import describe
+from mediarouter.routing.failures import describe, redact_secret
 from mediarouter.schemas.images import Attempt
 from mediarouter.store.keys import KeyRecord
 from mediarouter.store.limits import Lease
@@ -54,6 +54,13 @@ UPSTREAM = "openrouter"
 # Upstream 4xx the caller can act on keep their status; the upstream's other 4xx (our key, our
 # credit) are the gateway's problem and become 502.
 CALLER_STATUSES = frozenset({400, 404, 413, 422, 429})
+
+
+def redacted(gw: Any, exc: UpstreamError) -> UpstreamError:
+    """The failure with OpenRouter's key taken out of its message, before it is shown or logged."""
+    runtime = gw.router.providers.get(UPSTREAM)
+    exc.message = redact_secret(exc.message, runtime.api_key if runtime else None)
+    return exc
 
 
 def gateway_error(exc: UpstreamError) -> GatewayError:
@@ -163,6 +170,7 @@ async def completions(request: Request) -> Response:
         response = await _serve(request, call)
     except UpstreamError as exc:
         call.upstream_done()
+        exc = redacted(gw, exc)
         response = call.fail(gateway_error(exc), exc)
     except GatewayError as err:
         response = call.fail(err)
@@ -311,12 +319,12 @@ class Relay:
                     self.sent += len(chunk)
                     yield chunk
             except UpstreamError as exc:
-                self.failure = exc
+                self.failure = redacted(self.call.gw, exc)
                 event = b"data: " + orjson.dumps(gateway_error(exc).body()) + b"\n\n"
                 self.sent += len(event)
                 yield event
             if self.failure is None and self.scan.error is not None:  # the upstream's own error event
-                self.failure = classify_error(self.scan.error, 200)
+                self.failure = redacted(self.call.gw, classify_error(self.scan.error, 200))
             self.call.record.status = "upstream_failure" if self.failure else "completed"
         finally:
             self.close()

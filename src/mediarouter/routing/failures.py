@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mediarouter.errors import GatewayError
@@ -46,6 +47,16 @@ def classify_failure(error: UpstreamError, retries_left: int, max_retry_after_s:
         short = error.retry_after is not None and error.retry_after <= max_retry_after_s
         return "retry" if short and retries_left > 0 else "next"
     return verdict
+
+
+_KEY_ECHO = re.compile(r"(api[ _-]?key[^:]*:\s*)\S+", re.IGNORECASE)
+
+
+def redact_secret(message: str, secret: str | None) -> str:
+    """An upstream's error message without the key it was sent (some APIs echo it back verbatim)."""
+    if secret and secret in message:
+        message = message.replace(secret, "***")
+    return _KEY_ECHO.sub(r"\1***", message)
 
 
 def describe(provider: str, error: UpstreamError) -> str:

@@ -8,7 +8,6 @@ and is recorded as an `Attempt` whatever its outcome.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,12 +23,12 @@ from mediarouter.providers.driver import PollPolicy, run_attempt
 from mediarouter.providers.transport import Transport
 from mediarouter.routing.capabilities import unmet
 from mediarouter.routing.failover import FailoverLoop, LoopLimits, Outcome
+from mediarouter.routing.failures import redact_secret
 from mediarouter.routing.health import Health, HealthStore
 from mediarouter.routing.policy import Candidate, Policy, parse_preferences
 from mediarouter.schemas.images import Attempt, ImageRequest, ProviderOutput
 
 CLIENT_PREFIXES = ("mediarouter/", "lumenfall/")
-_KEY_ECHO = re.compile(r"(api[ _-]?key[^:]*:\s*)\S+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -356,9 +355,7 @@ class Router:
 
     @staticmethod
     def _redact(message: str, runtime: ProviderRuntime) -> str:
-        if runtime.api_key and runtime.api_key in message:
-            message = message.replace(runtime.api_key, "***")
-        return _KEY_ECHO.sub(r"\1***", message)
+        return redact_secret(message, runtime.api_key)
 
     @staticmethod
     def _cost(
