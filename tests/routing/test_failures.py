@@ -8,25 +8,46 @@ def test_every_failure_has_a_rule() -> None:
     assert set(FAILURE_RULES) == set(FAILURES)
 
 
+# The expected verdict of every failure kind, written out: a kind added to FAILURES without a row here
+# fails test_every_kind_has_an_expected_verdict.
+VERDICTS = {
+    "invalid_request": "stop",
+    "content_policy": "stop",
+    "payload_too_large": "stop",
+    "rate_limited": "retry",
+    "overloaded": "retry",
+    "auth": "next",
+    "quota": "next",
+    "not_found": "next",
+    "server": "next",
+    "timeout": "next",
+    "transport": "next",
+    "malformed": "next",
+    "no_image": "next",
+    "job_failed": "next",
+}
+
+
+def test_every_kind_has_an_expected_verdict() -> None:
+    assert set(VERDICTS) == set(FAILURE_RULES) == set(FAILURES)
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_every_kind_gets_its_verdict(failure: str) -> None:
+    err = UpstreamError(failure, "x", retry_after=0.5)  # a short Retry-After, one retry left
+    assert classify_failure(err, 1, 2.0) == VERDICTS[failure]
+    assert FAILURE_RULES[failure].verdict == VERDICTS[failure]
+
+
 @pytest.mark.parametrize(
     ("failure", "retry_after", "retries_left", "verdict"),
     [
-        ("invalid_request", None, 1, "stop"),
-        ("content_policy", None, 1, "stop"),
-        ("payload_too_large", None, 1, "stop"),
-        ("rate_limited", 0.5, 1, "retry"),
         ("rate_limited", 0.5, 0, "next"),
         ("rate_limited", 30, 1, "next"),
         ("rate_limited", None, 1, "next"),
         ("overloaded", 1, 1, "retry"),
-        ("auth", None, 1, "next"),
-        ("quota", None, 1, "next"),
-        ("server", None, 1, "next"),
-        ("timeout", None, 1, "next"),
-        ("transport", None, 1, "next"),
-        ("malformed", None, 1, "next"),
-        ("no_image", None, 1, "next"),
-        ("job_failed", None, 1, "next"),
+        ("overloaded", 2.5, 1, "next"),
+        ("overloaded", None, 1, "next"),
     ],
 )
 def test_verdicts(failure: str, retry_after: float | None, retries_left: int, verdict: str) -> None:
@@ -50,6 +71,13 @@ def test_forced_errors(failure: str, code: str, status: int) -> None:
     err = final_error("openai", UpstreamError(failure, "boom", 500))
     assert (err.code, err.http_status) == (code, status)
     assert "openai" in err.message
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_every_kind_has_a_final_error(failure: str) -> None:
+    err = final_error("openai", UpstreamError(failure, "boom", 500))
+    assert (err.code, err.http_status) == (FAILURE_RULES[failure].code, FAILURE_RULES[failure].status)
+    assert err.http_status in (400, 429, 502, 504) and "openai" in err.message
 
 
 @pytest.mark.parametrize(
