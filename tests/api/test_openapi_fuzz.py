@@ -59,7 +59,7 @@ _SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": lis
 
 
 @schema.exclude(path_regex=UPSTREAM_PATHS).parametrize()
-@settings(max_examples=25, **_SETTINGS)
+@settings(max_examples=50, **_SETTINGS)
 def test_no_server_errors_and_responses_match_the_schema(case: schemathesis.Case, api: Server) -> None:
     _check(case, api)
 
@@ -93,3 +93,16 @@ def test_a_405_lists_every_method_of_the_path(admin: object, gateway: Server) ->
         r = httpx.request("PUT", gateway.url + path, headers={"Authorization": f"Bearer {gateway.admin_key}"})
         assert r.status_code == 405
         assert methods <= {m.strip() for m in r.headers["Allow"].split(",")}, r.headers["Allow"]
+
+
+@pytest.mark.parametrize("field", ["rpm", "max_concurrency"])
+def test_a_limit_past_the_stores_integer_is_a_400(api: Server, field: str) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {api.admin_key}"}
+    for method, path in (("POST", "/v1/keys"), ("PATCH", "/v1/keys/no-such-key")):
+        body = {field: 2**31} if method == "PATCH" else {"name": "big", field: 2**31}
+        r = httpx.request(method, api.url + path, json=body, headers=headers)
+        assert r.status_code == 400 and r.json()["error"]["param"] == field, r.text
+    r = httpx.post(api.url + "/v1/keys", json={"name": "max", field: 2**31 - 1}, headers=headers)
+    assert r.status_code == 201 and r.json()["limits"][field] == 2**31 - 1, r.text

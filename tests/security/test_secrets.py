@@ -227,6 +227,7 @@ def test_no_secret_in_any_output_of_a_faulty_run(
     text = "\n".join(outputs)
     leaked = [s for s in _all_secrets() if s in text]
     assert not leaked, leaked
+    assert "ya29." not in text  # the OAuth token the gateway minted for vertex from the service account
 
 
 LEAKY_CHAT_SECRET = "sk-or-leaky-SECRET-chat-5Dw2Lq9V"

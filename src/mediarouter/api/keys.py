@@ -13,6 +13,8 @@ from mediarouter.api.uploads import parse_json_object, read_body
 from mediarouter.errors import GatewayError, invalid
 from mediarouter.store.keys import BUDGET_PERIODS
 
+MAX_LIMIT = 2**31 - 1  # the store's integer column (PostgreSQL INTEGER)
+
 
 def _limits(body: dict[str, Any]) -> dict[str, Any]:
     """Limit fields present in the body (null clears one), validated."""
@@ -20,8 +22,10 @@ def _limits(body: dict[str, Any]) -> dict[str, Any]:
     for name in ("rpm", "max_concurrency"):
         if name in body:
             value = body[name]
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise invalid(f"'{name}' must be a positive integer or null", name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT
+            ):
+                raise invalid(f"'{name}' must be an integer from 1 to {MAX_LIMIT}, or null", name)
             limits[name] = value
     if "budget_usd" in body:
         value = body["budget_usd"]

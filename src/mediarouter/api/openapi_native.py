@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mediarouter.api.keys import MAX_LIMIT
 from mediarouter.store.keys import BUDGET_PERIODS
 
 Schema = dict[str, Any]
 Ok = Callable[..., Schema]
 Errors = Callable[..., Schema]
 
-_NULLABLE_POSITIVE_INT = {"type": ["integer", "null"], "minimum": 1}
+_NULLABLE_POSITIVE_INT = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_LIMIT}
 _LIMITS_BODY: dict[str, Schema] = {
     "rpm": _NULLABLE_POSITIVE_INT,
     "max_concurrency": _NULLABLE_POSITIVE_INT,
