@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from harness import Server, start_server
+from imaging import mask_png, png
 
 
 def test_dry_run_prices_without_calling_anyone(admin: httpx.Client, faults: httpx.Client) -> None:
@@ -122,3 +123,37 @@ def test_chat_dry_run_without_max_tokens_and_without_a_catalog_price(
 def test_chat_dry_run_validates_like_a_real_request(admin: httpx.Client) -> None:
     r = admin.post("/v1/chat/completions", params={"dryRun": "true"}, json={"model": TEXT})
     assert r.status_code == 400 and r.json()["error"]["param"] == "messages"
+
+
+def test_edit_dry_run_multipart_prices_without_calling_anyone(
+    admin: httpx.Client, faults: httpx.Client
+) -> None:
+    r = admin.post(
+        "/v1/images/edits",
+        params={"dryRun": "true"},
+        data={"model": "dall-e-2", "prompt": "add a hat", "n": "2", "size": "512x512"},
+        files=[("image", ("in.png", png(64, 64), "image/png")), ("mask", ("m.png", mask_png(), "image/png"))],
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert {k: body[k] for k in ("estimated", "model", "provider", "currency")} == {
+        "estimated": True,
+        "model": "dall-e-2",
+        "provider": "openai",
+        "currency": "USD",
+    }
+    assert body["total_cost_micros"] == 36_000  # 2 x $0.018 (dall-e-2, 512x512) by hand from the catalog
+    assert [(c["type"], c["metric"], c["quantity"], c["total_cost"]) for c in body["components"]] == [
+        ("output", "image", 2, 36_000)
+    ]
+    assert faults.get("/sandbox/_faults").json()["requests"] == {}  # no emulator saw anything
+
+
+def test_edit_dry_run_validates_like_a_real_request(admin: httpx.Client, faults: httpx.Client) -> None:
+    r = admin.post(
+        "/v1/images/edits",
+        params={"dryRun": "true"},
+        files={"model": (None, "dall-e-2"), "prompt": (None, "no image")},  # multipart, no image part
+    )
+    assert r.status_code == 400 and r.json()["error"]["param"] == "image", r.text
+    assert faults.get("/sandbox/_faults").json()["requests"] == {}
