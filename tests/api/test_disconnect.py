@@ -45,3 +45,19 @@ def test_public_base_url_honours_forwarded_headers(admin: httpx.Client) -> None:
         headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "img.example.com"},
     )
     assert r.json()["data"][0]["url"].startswith("https://img.example.com/v1/media/")
+
+
+def test_disconnect_during_a_synchronous_call_cancels_and_is_logged(
+    gateway: Server, admin: httpx.Client, faults: httpx.Client
+) -> None:
+    faults.post(
+        "/sandbox/_faults", json={"provider": "openai", "mode": "slow", "latency_ms": 1200}
+    ).raise_for_status()
+    body = {"model": "openai/dall-e-2", "prompt": "leave a sync call", "size": "256x256"}
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{gateway.url}/v1/images/generations", json=body, headers=admin.headers, timeout=0.4)
+    row = _wait_for_row(admin, "cancelled", "openai/dall-e-2")
+    assert row["error_code"] == "CANCELLED" and row["model"] == "openai/dall-e-2"
+    assert [(a["provider"], a["status"]) for a in row["attempts"]] == [("openai", "cancelled")]  # type: ignore[union-attr]
+    assert row["cost"] == 0
+    assert faults.get("/sandbox/_faults").json()["requests"] == {"openai": 1}
