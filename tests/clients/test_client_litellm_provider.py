@@ -14,7 +14,6 @@ from types import ModuleType
 from typing import Any
 
 import httpx
-import openai
 import pytest
 from clients_support import ROOT, TEXT_MODEL, entry_for, openai_route_refuses_response_format
 
@@ -25,11 +24,16 @@ from imaging import decode, mask_png, png
 
 
 @pytest.fixture
-def env(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """Only the environment a test sets: no base URL or key from the outside."""
+def env(gateway: Any, litellm: ModuleType, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Only the environment a test sets: no base URL or key from the outside (nor LiteLLM's globals)."""
     for name in ("MEDIAROUTER_API_BASE", "MEDIAROUTER_API_KEY", "LUMENFALL_API_BASE", "LUMENFALL_API_KEY"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(litellm, "api_base", None)
+    monkeypatch.setattr(litellm, "api_key", None)
     return monkeypatch
+
+
+DEAD_BASE = "http://127.0.0.1:9/v1"  # nothing listens there
 
 
 @pytest.fixture
@@ -46,7 +50,10 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def params(admin: httpx.Client, response: Any) -> dict[str, Any]:
-    return entry_for(admin, response)["params"]  # type: ignore[no-any-return]
+    """What the gateway received (`params`), without what it then changed (`applied`)."""
+    got = dict(entry_for(admin, response)["params"])
+    got.pop("applied", None)
+    return got
 
 
 def test_generation_keeps_every_parameter(
@@ -133,7 +140,7 @@ def test_async_edit_per_call_base_and_key(
     registered: ModuleType, gateway: Any, env: pytest.MonkeyPatch, admin: httpx.Client
 ) -> None:
     """Per call wins over the environment; a base without /v1 reaches the bare paths."""
-    env.setenv("LUMENFALL_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens there
+    env.setenv("LUMENFALL_API_BASE", DEAD_BASE)
     env.setenv("LUMENFALL_API_KEY", "not-a-key")
     result = asyncio.run(
         registered.aimage_edit(
@@ -173,15 +180,85 @@ def test_errors_are_the_gateways(registered: ModuleType, gateway: Any, env: pyte
         registered.image_generation(model="lumenfall/no-such-model", prompt="x", **call)
 
 
-def test_a_missing_key_is_named(registered: ModuleType, gateway: Any, env: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("slug", ["mediarouter", "lumenfall"])
+def test_litellm_globals(
+    registered: ModuleType, gateway: Any, env: pytest.MonkeyPatch, admin: httpx.Client, slug: str
+) -> None:
+    """`litellm.api_key` / `litellm.api_base`, the hosted product's documented style, for every call."""
+    env.setattr(registered, "api_base", f"{gateway.url}/v1")
+    env.setattr(registered, "api_key", gateway.user_key)
+    result = registered.image_generation(model=f"{slug}/gpt-image-1-mini", prompt="a boat", n=2)
+    assert len(result.data) == 2 and entry_for(admin, result)["model"] == "gpt-image-1-mini"
+    edited = registered.image_edit(
+        model=f"{slug}/gpt-image-1", image=io.BytesIO(png()), mask=io.BytesIO(mask_png()), prompt="x"
+    )
+    got = params(admin, edited)
+    assert edited.data and got["input_images"] == 1 and got["mask"] is True
+    edited = asyncio.run(
+        registered.aimage_edit(model=f"{slug}/gpt-image-1", image=io.BytesIO(png()), prompt="x")
+    )
+    assert edited.data
+    reply = registered.completion(model=f"{slug}/{TEXT_MODEL}", messages=[{"role": "user", "content": "hi"}])
+    assert reply.choices[0].message.content == f"Sandbox reply from {TEXT_MODEL} to: hi"
+
+
+def test_the_prefixs_environment_comes_before_litellm_globals(
+    registered: ModuleType, gateway: Any, env: pytest.MonkeyPatch
+) -> None:
+    """The globals are shared by every provider: a `litellm.api_key` meant for another one does not
+    replace MEDIAROUTER_API_KEY; per call still comes first."""
+    env.setattr(registered, "api_base", DEAD_BASE)
+    env.setattr(registered, "api_key", "sk-for-another-provider")
+    env.setenv("MEDIAROUTER_API_BASE", f"{gateway.url}/v1")
+    env.setenv("MEDIAROUTER_API_KEY", gateway.user_key)
+    assert registered.image_generation(model="mediarouter/gpt-image-1-mini", prompt="x").data
+    assert registered.image_edit(model="mediarouter/gpt-image-1", image=io.BytesIO(png()), prompt="x").data
+    env.setenv("MEDIAROUTER_API_BASE", DEAD_BASE)
+    env.setenv("MEDIAROUTER_API_KEY", "not-a-key")
+    call = {"api_base": f"{gateway.url}/v1", "api_key": gateway.user_key}
+    assert registered.image_generation(model="mediarouter/gpt-image-1-mini", prompt="x", **call).data
+
+
+def test_lumenfall_falls_back_to_the_mediarouter_environment(
+    registered: ModuleType, gateway: Any, env: pytest.MonkeyPatch
+) -> None:
+    env.setenv("MEDIAROUTER_API_BASE", f"{gateway.url}/v1")
+    env.setenv("MEDIAROUTER_API_KEY", gateway.user_key)
+    assert registered.image_generation(model="lumenfall/gpt-image-1-mini", prompt="x").data
+    assert registered.image_edit(model="lumenfall/gpt-image-1", image=io.BytesIO(png()), prompt="x").data
+    # LUMENFALL_* first, each variable on its own
+    env.setenv("MEDIAROUTER_API_BASE", DEAD_BASE)
+    env.setenv("LUMENFALL_API_BASE", f"{gateway.url}/v1")
+    assert registered.image_generation(model="lumenfall/gpt-image-1-mini", prompt="x").data
+    env.setenv("LUMENFALL_API_KEY", "not-a-key")
+    with pytest.raises(registered.AuthenticationError):
+        registered.image_edit(model="lumenfall/gpt-image-1", image=io.BytesIO(png()), prompt="x")
+
+
+def test_a_missing_key_is_named_and_no_openai_key_is_sent(
+    registered: ModuleType, gateway: Any, env: pytest.MonkeyPatch
+) -> None:
+    """An edit fails before sending; generation and chat send the placeholder `None`, never the
+    OPENAI_API_KEY LiteLLM's OpenAI client would otherwise fall back to: the gateway's 401 says
+    it got the placeholder."""
+    env.setenv("OPENAI_API_KEY", "sk-a-real-openai-key")
+    env.setattr(registered, "openai_key", "sk-another-openai-key")
     with pytest.raises(registered.AuthenticationError) as edit:
         registered.image_edit(
-            model="mediarouter/gpt-image-1", image=io.BytesIO(png()), prompt="x", api_base=gateway.url
+            model="lumenfall/gpt-image-1", image=io.BytesIO(png()), prompt="x", api_base=gateway.url
         )
-    assert "MEDIAROUTER_API_KEY" in str(edit.value)
-    # Generation fails in the OpenAI client LiteLLM uses, as an InternalServerError naming the variable.
-    with pytest.raises(openai.OpenAIError, match="LUMENFALL_API_KEY"):
+    assert "LUMENFALL_API_KEY or MEDIAROUTER_API_KEY" in str(edit.value) and "litellm.api_key" in str(
+        edit.value
+    )
+    with pytest.raises(registered.AuthenticationError) as generation:
         registered.image_generation(model="lumenfall/gpt-image-1", prompt="x", api_base=gateway.url)
+    assert "placeholder" in str(generation.value) and "MEDIAROUTER_API_KEY" in str(generation.value)
+    with pytest.raises(registered.AuthenticationError, match="placeholder"):
+        registered.completion(
+            model=f"mediarouter/{TEXT_MODEL}",
+            messages=[{"role": "user", "content": "hi"}],
+            api_base=gateway.url,
+        )
 
 
 def test_other_providers_are_untouched(registered: ModuleType, gateway: Any) -> None:
@@ -204,6 +281,7 @@ def test_other_providers_are_untouched(registered: ModuleType, gateway: Any) -> 
 
 
 def snapshot(litellm: ModuleType) -> tuple[Any, ...]:
+    from litellm.llms.openai_like import dynamic_config
     from litellm.llms.openai_like.json_loader import JSONProviderRegistry
     from litellm.types.utils import LlmProviders
     from litellm.utils import ProviderConfigManager
@@ -214,6 +292,7 @@ def snapshot(litellm: ModuleType) -> tuple[Any, ...]:
         dict(JSONProviderRegistry._providers),
         dict(LlmProviders._value2member_map_),
         ProviderConfigManager.get_provider_image_edit_config,
+        dynamic_config.create_config_class,
     )
 
 
@@ -238,6 +317,18 @@ def test_differing_internals_fail_loudly_before_touching_anything(
     assert snapshot(registered)[:4] == before[:4]
 
 
+def test_a_changed_credential_lookup_fails_loudly(
+    registered: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compat, "PROVIDER_INFO_FRAGMENTS", ("a lookup LiteLLM no longer has",))
+    before = snapshot(registered)
+    with pytest.raises(
+        mediarouter.litellm.LiteLLMCompatibilityError, match="no longer resolves JSON providers"
+    ):
+        mediarouter.litellm.register()
+    assert snapshot(registered)[:4] == before[:4] and snapshot(registered)[5] is before[5]
+
+
 def test_routing_that_does_not_come_out_right_is_undone(
     registered: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,7 +338,7 @@ def test_routing_that_does_not_come_out_right_is_undone(
         mediarouter.litellm.register()
     after = snapshot(registered)
     assert after[:2] == before[:2] and after[2] == before[2] and after[3] == before[3]
-    assert after[4] is before[4]
+    assert after[4] is before[4] and after[5] is before[5]
 
 
 def test_an_untested_version_that_passes_the_checks_warns(

@@ -31,6 +31,15 @@ DISPATCH_FRAGMENTS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# And a JSON registry provider's base URL and key come from the config class `get_llm_provider`
+# builds at each call with `dynamic_config.create_config_class`, imported inside the function (so a
+# replaced module attribute is what it calls), whose `_get_openai_compatible_provider_info` answers.
+PROVIDER_INFO_FRAGMENTS: tuple[str, ...] = (
+    "from litellm.llms.openai_like.dynamic_config import create_config_class",
+    "create_config_class(provider_config)",
+    "get_openai_compatible_provider_info(api_base, api_key)",
+)
+
 
 class LiteLLMCompatibilityError(RuntimeError):
     """The installed LiteLLM differs from the versions `mediarouter.litellm` was tested with."""
@@ -60,7 +69,9 @@ def check_internals(litellm: ModuleType) -> list[str]:
         if not isinstance(getattr(litellm, name, None), list):
             problems.append(f"litellm.{name} is not a list")
     try:
+        from litellm.litellm_core_utils import get_llm_provider_logic
         from litellm.llms.openai.image_edit.transformation import OpenAIImageEditConfig
+        from litellm.llms.openai_like import dynamic_config
         from litellm.llms.openai_like.json_loader import JSONProviderRegistry, SimpleProviderConfig
         from litellm.types.utils import LlmProviders
         from litellm.utils import ProviderConfigManager
@@ -88,11 +99,13 @@ def check_internals(litellm: ModuleType) -> list[str]:
         if _params(getattr(OpenAIImageEditConfig, method, None)) != expected:
             problems.append(f"OpenAIImageEditConfig.{method}({', '.join(expected)}) changed")
     problems += _check_dispatch()
+    problems += _check_provider_info(get_llm_provider_logic, dynamic_config, SimpleProviderConfig)
     return problems
 
 
 def check_routing(litellm: ModuleType, slug: str, edit_config: type[Any]) -> list[str]:
-    """After registration: `<slug>/m` resolves to our provider, keeps every image parameter, edits use ours."""
+    """After registration: `<slug>/m` resolves to our provider with our base and key, keeps every image
+    parameter, edits use ours."""
     from litellm.types.utils import LlmProviders
     from litellm.utils import ProviderConfigManager, get_optional_params_image_gen
 
@@ -100,6 +113,12 @@ def check_routing(litellm: ModuleType, slug: str, edit_config: type[Any]) -> lis
     model, provider, _, api_base = litellm.get_llm_provider(model=f"{slug}/probe", api_base="http://probe/v1")
     if (model, provider, api_base) != ("probe", slug, "http://probe/v1"):
         problems.append(f"{slug}/probe resolves to ({model}, {provider}, {api_base})")
+    from mediarouter.litellm.providers import BY_SLUG
+
+    spec = BY_SLUG[slug]
+    _, _, key, api_base = litellm.get_llm_provider(model=f"{slug}/probe", api_key="probe-key")
+    if (key, api_base) != ("probe-key", spec.resolve_api_base()):
+        problems.append(f"{slug}/probe does not get mediarouter's base URL and key resolution ({api_base})")
     sent = {"n": 2, "size": "1024x1024", "response_format": "b64_json", "style": "vivid", "quality": "hd"}
     kept = get_optional_params_image_gen(model="probe", custom_llm_provider=slug, **sent)
     if any(kept.get(k) != v for k, v in sent.items()):
@@ -125,6 +144,31 @@ def _check_dispatch() -> list[str]:
         if missing:
             problems.append(f"litellm.images.main.{name} no longer dispatches on {missing}")
     return problems
+
+
+def _check_provider_info(
+    logic: ModuleType, dynamic_config: ModuleType, simple_config: type[Any]
+) -> list[str]:
+    function = getattr(logic, "_get_openai_compatible_provider_info", None)
+    try:
+        source = inspect.getsource(inspect.unwrap(function))  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return ["the source of get_llm_provider_logic._get_openai_compatible_provider_info is not readable"]
+    missing = [f for f in PROVIDER_INFO_FRAGMENTS if f not in source]
+    if missing:
+        return [f"get_llm_provider no longer resolves JSON providers with {missing}"]
+    create = getattr(dynamic_config, "create_config_class", None)
+    if not callable(create) or _params(create) != ["provider"]:
+        return ["dynamic_config.create_config_class(provider) changed"]
+    try:
+        probe = create(simple_config("probe", {"base_url": "http://probe/v1", "api_key_env": "PROBE_KEY"}))
+    except Exception as exc:  # noqa: BLE001  # any failure means the internals differ
+        return [f"dynamic_config.create_config_class fails on a minimal entry: {type(exc).__name__}: {exc}"]
+    if _params(getattr(probe, "_get_openai_compatible_provider_info", None)) != ["api_base", "api_key"]:
+        return [
+            "JSON provider configs no longer have _get_openai_compatible_provider_info(api_base, api_key)"
+        ]
+    return []
 
 
 def _params(function: Any) -> list[str]:

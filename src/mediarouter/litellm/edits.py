@@ -2,7 +2,8 @@
 
 LiteLLM's OpenAI edit config already sends the full request (`image[]` for every image, `mask`, `n`,
 `size`, `response_format`, unknown fields as text parts); where it sends it (OPENAI_API_BASE,
-api.openai.com) and which key it reads (OPENAI_API_KEY) differ, so those two methods are replaced.
+api.openai.com) and which key it reads (OPENAI_API_KEY) differ, so those two methods are replaced
+(resolution order: `providers.py`; an edit without a key fails before anything is sent).
 And `style`: `image_edit()` has no such parameter and filters it out of the request as an OpenAI one
 (so `openai/` edits lose it), but keeps it in the call's `litellm_params`; it is put back from there.
 """
@@ -33,7 +34,7 @@ def edit_config_class(spec: ProviderSpec) -> type[Any]:
             key = spec.resolve_api_key(api_key)
             if key is None:
                 raise litellm.AuthenticationError(
-                    message=f"No API key for {spec.slug}/{model}: pass api_key=... or set {spec.api_key_env}",
+                    message=f"No API key for {spec.slug}/{model}: {spec.key_sources()}",
                     llm_provider=spec.slug,
                     model=model,
                 )

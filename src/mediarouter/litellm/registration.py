@@ -5,10 +5,14 @@ the image code paths, and a `CustomLLM` handler is called after `n`, `size`, `re
 `style` and `mask` have been stripped). So registration joins the two paths LiteLLM already has
 for OpenAI-compatible servers, touching as little as possible:
 
-Generation: the slug goes into LiteLLM's JSON provider registry (base URL and key from the call or
-the environment, resolved by LiteLLM itself) and into `openai_compatible_providers`, the list
-`image_generation` dispatches on. Since the slug is no `LlmProviders` member, no GPT Image config
-filters the parameters: everything the caller passes reaches the gateway, as with `hosted_vllm/`.
+Generation (and chat): the slug goes into LiteLLM's JSON provider registry and into
+`openai_compatible_providers`, the list `image_generation` dispatches on. Since the slug is no
+`LlmProviders` member, no GPT Image config filters the parameters: everything the caller passes
+reaches the gateway, as with `hosted_vllm/`. The registry would resolve the base URL and key from
+one environment variable each and then let LiteLLM's OpenAI client fall back to OPENAI_API_KEY, so
+the config class it builds for our slugs (`dynamic_config.create_config_class`, looked up by
+`get_llm_provider` at each call) gets our resolution instead (`providers.py`: per call, our
+variables, `litellm.api_base`/`litellm.api_key`, the default).
 
 Edits: `image_edit` looks the provider up with `LlmProviders(slug)` and asks
 `ProviderConfigManager.get_provider_image_edit_config` for a config. The slug gets a pseudo-member
@@ -36,7 +40,7 @@ from mediarouter.litellm.compat import (
     installed_version,
 )
 from mediarouter.litellm.edits import edit_config_class
-from mediarouter.litellm.providers import PROVIDERS, ProviderSpec
+from mediarouter.litellm.providers import BY_SLUG, NO_KEY_PLACEHOLDER, PROVIDERS, ProviderSpec
 
 _lock = threading.Lock()
 _HOOK_MARK = "__mediarouter_original__"
@@ -50,9 +54,10 @@ def register() -> None:
     """Register the `mediarouter/` and `lumenfall/` LiteLLM providers; safe to call more than once.
 
     Afterwards `litellm.image_generation`, `aimage_generation`, `image_edit` and `aimage_edit` accept
-    `model="mediarouter/<model>"` (base URL and key per call via `api_base`/`api_key`, else from
-    MEDIAROUTER_API_BASE / MEDIAROUTER_API_KEY) and `model="lumenfall/<model>"` (LUMENFALL_API_BASE /
-    LUMENFALL_API_KEY), with every parameter sent to the gateway. Raises `LiteLLMCompatibilityError`
+    `model="mediarouter/<model>"` and `model="lumenfall/<model>"`, with every parameter sent to the
+    gateway; base URL and key per call via `api_base`/`api_key`, else from MEDIAROUTER_API_BASE /
+    MEDIAROUTER_API_KEY (for `lumenfall/`: LUMENFALL_API_BASE / LUMENFALL_API_KEY first), else from
+    `litellm.api_base` / `litellm.api_key` (see `providers.py`). Raises `LiteLLMCompatibilityError`
     if the installed LiteLLM's internals differ from the tested versions.
     """
     try:
@@ -73,6 +78,7 @@ def register() -> None:
                 _register_generation(litellm, spec, undo)
                 _register_enum_value(spec, undo)
             _hook_edit_config(configs, undo)
+            _hook_provider_info(undo)
             for spec in PROVIDERS:
                 problems += check_routing(litellm, spec.slug, configs[spec.slug])
         except Exception as exc:  # an internal that passed the checks but behaves differently
@@ -138,3 +144,31 @@ def _hook_edit_config(configs: dict[str, type[Any]], undo: list[Callable[[], Non
     undo.append(
         lambda: setattr(ProviderConfigManager, "get_provider_image_edit_config", staticmethod(current))
     )
+
+
+def _hook_provider_info(undo: list[Callable[[], None]]) -> None:
+    """The config class LiteLLM builds from a JSON registry entry resolves base and key our way for
+    our slugs (a subclass of the one it builds; every other provider gets LiteLLM's own)."""
+    from litellm.llms.openai_like import dynamic_config
+
+    current = dynamic_config.create_config_class
+    original = getattr(current, _HOOK_MARK, current)
+
+    def create_config_class(provider: Any) -> Any:
+        config = original(provider)
+        spec = BY_SLUG.get(getattr(provider, "slug", None))  # type: ignore[arg-type]
+        if spec is None:
+            return config
+
+        class MediaRouterProviderConfig(config):  # type: ignore[misc, valid-type]
+            def _get_openai_compatible_provider_info(
+                self, api_base: str | None, api_key: str | None
+            ) -> tuple[str | None, str | None]:
+                return spec.resolve_api_base(api_base), spec.resolve_api_key(api_key) or NO_KEY_PLACEHOLDER
+
+        MediaRouterProviderConfig.__qualname__ = f"MediaRouterProviderConfig[{spec.slug}]"
+        return MediaRouterProviderConfig
+
+    setattr(create_config_class, _HOOK_MARK, original)
+    dynamic_config.create_config_class = create_config_class
+    undo.append(lambda: setattr(dynamic_config, "create_config_class", current))
