@@ -75,6 +75,13 @@ def test_long_retry_after_moves_to_the_next_provider(impatient: httpx.Client) ->
     assert [p for p, _, _ in trail] == ["fal", "replicate"] and trail[-1][1] == "success"
 
 
+def test_a_503_without_retry_after_moves_on(client: httpx.Client) -> None:
+    _fault(client, provider="fal", mode="error", status=503, count=1)  # fal's 503 names no Retry-After
+    r = _gen(client, provider=ORDER)
+    assert r.status_code == 200, r.text
+    assert _trail(r)[0] == ("fal", "failed", "next") and _trail(r)[1][0] != "fal"
+
+
 @pytest.mark.parametrize("status", [403, 404])  # quota, not_found
 def test_quota_and_not_found_move_on(client: httpx.Client, status: int) -> None:
     _fault(client, provider="fal", mode="error", status=status)
