@@ -32,7 +32,7 @@ from bench.scenarios import (
 )
 
 
-def machine(head: str | None = None) -> dict[str, Any]:
+def machine(head: str | None = None, args_rev: str = "HEAD") -> dict[str, Any]:
     cpu = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
          if line.startswith("model name")),
@@ -51,7 +51,7 @@ def machine(head: str | None = None) -> dict[str, Any]:
         "memory_gib": round(mem_kb / 2**20, 1),
         "kernel": platform.release(),
         "commit": (
-            f"{head} (mediarouter run from HEAD's src/ via git archive"
+            f"{head} (mediarouter run from {'HEAD' if args_rev == 'HEAD' else args_rev}'s src/ via git archive"
             + (
                 "; not measured: uncommitted changes in the shared tree's "
                 + ", ".join(line[3:] for line in dirty.stdout.splitlines())
@@ -110,14 +110,15 @@ def main() -> int:
         action="store_true",
         help="run mediarouter from the working tree's src/ (default: HEAD's, via git archive)",
     )
+    p.add_argument("--src-commit", default="HEAD", help="run mediarouter from this commit's src/ (A/B runs)")
     args = p.parse_args()
     only = set(args.only.split(","))
     signal.signal(signal.SIGTERM, _terminate)  # so that `finally` stops every process we started
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    head = None if args.worktree_src else gw.use_head_src(out)
-    info: dict[str, Any] = {"machine": machine(head), "versions": gw.versions(), "argv": p.prog + " " + " ".join(
+    head = None if args.worktree_src else gw.use_head_src(out, args.src_commit)
+    info: dict[str, Any] = {"machine": machine(head, args.src_commit), "versions": gw.versions(), "argv": p.prog + " " + " ".join(
         sys.argv[1:]), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}  # fmt: skip
     print(f"bench: {info['machine']['uptime']}", flush=True)
 

@@ -29,17 +29,18 @@ MR_BIN = ROOT / ".venv" / "bin" / "mediarouter"
 MR_SRC: Path | None = None
 
 
-def use_head_src(out: Path) -> str:
-    """Extract HEAD's src/ into out/head-src and run every mediarouter from it; returns the commit."""
+def use_head_src(out: Path, rev: str = "HEAD") -> str:
+    """Extract `rev`'s src/ (HEAD unless asked) into out/head-src and run every mediarouter from it;
+    returns the commit."""
     global MR_SRC
     dest = out / "head-src"
     subprocess.run(["rm", "-rf", str(dest)], check=True)
     dest.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", "HEAD", "src"], cwd=ROOT, capture_output=True, check=True)
+    archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
     MR_SRC = dest / "src"
     return subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
 
 

@@ -54,7 +54,7 @@ def _errors(row: dict[str, Any]) -> str:
 
 def _latency_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     out = [
-        "| target | req/s | p50 ms | p99 ms | p99.9 ms | overhead p50 / p99 ms | CPU ms/req | gateway core busy | others on gateway core | peak RSS MB | errors | load core busy |",
+        "| target | req/s | p50 ms | p99 ms | p99.9 ms | overhead p50 / p99 ms | CPU ms/req | gateway core busy | others on gateway / load core | peak RSS MB | errors | load core busy |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows.items():
@@ -68,7 +68,7 @@ def _latency_table(rows: dict[str, dict[str, Any]]) -> list[str]:
             f"| {NAMES.get(name, name)} | {r['rps']:.0f} | {lat['p50']:.3f} | {lat['p99']:.3f} | {lat['p99.9']:.3f} | "
             + (f"{ov['p50']:+.3f} / {ov['p99']:+.3f}" if ov else "(calibration)")
             + f" | {_f(r.get('cpu_ms_per_req'), 3)} | {_f(r.get('gateway_core_busy_pct'), 0)}{'%' if r.get('gateway_core_busy_pct') is not None else ''}"
-            + f" | {_pct(r.get('foreign_on_gateway_core_pct'))} | {_f(r.get('peak_rss_mb'), 0)} | {_errors(r)} | {r['load_core_busy_pct']:.0f}% |"
+            + f" | {_pct(r.get('foreign_on_gateway_core_pct'))} / {_pct(r.get('foreign_on_load_core_pct'))} | {_f(r.get('peak_rss_mb'), 0)} | {_errors(r)} | {r['load_core_busy_pct']:.0f}% |"
         )
     return out
 
@@ -111,7 +111,7 @@ def _ratios(rows: dict[str, dict[str, Any]]) -> list[str]:
 
 def _d_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     out = [
-        "| target | sent | answered | errors (unanswered, refused, late, bad status) | socket read/write errors (incl. idle closes) | answered/s | p50 ms | p99 ms | overhead p50 / p99 ms | CPU ms/req | gateway core busy | others on gateway core | peak RSS MB | load core busy |",
+        "| target | sent | answered | errors (unanswered, refused, late, bad status) | socket read/write errors (incl. idle closes) | answered/s | p50 ms | p99 ms | overhead p50 / p99 ms | CPU ms/req | gateway core busy | others on gateway / load core | peak RSS MB | load core busy |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows.items():
@@ -130,7 +130,7 @@ def _d_table(rows: dict[str, dict[str, Any]]) -> list[str]:
             + (f" ({_errors(r)})" if n_err else "")
             + f" | {sock.get('read', 0)} / {sock.get('write', 0)} | {r['rps']:.0f} | {lat_txt} | {ov_txt} | {_f(r.get('cpu_ms_per_req'), 3)} | "
             + (f"{r['gateway_core_busy_pct']:.0f}%" if r.get("gateway_core_busy_pct") is not None else "–")
-            + f" | {_pct(r.get('foreign_on_gateway_core_pct'))} | {_f(r.get('peak_rss_mb'), 0)} | {r['load_core_busy_pct']:.0f}% |"
+            + f" | {_pct(r.get('foreign_on_gateway_core_pct'))} / {_pct(r.get('foreign_on_load_core_pct'))} | {_f(r.get('peak_rss_mb'), 0)} | {r['load_core_busy_pct']:.0f}% |"
         )  # fmt: skip
     return out
 
@@ -173,7 +173,7 @@ def render(res: dict[str, Any]) -> str:
     if "b" in res:
         out += ["### (b) 100 ms upstream, rising fixed rate", "",
                 "Held = no errors, achieved ≥ 95 % of the target rate, overhead p99 < 10 ms (against direct at the same rate).", "",
-                "| gateway | target req/s | achieved | p50 ms | p99 ms | overhead p50 / p99 ms | CPU ms/req | gateway core busy | others on gateway core | peak RSS MB | errors | load core busy | held |",
+                "| gateway | target req/s | achieved | p50 ms | p99 ms | overhead p50 / p99 ms | CPU ms/req | gateway core busy | others on gateway / load core | peak RSS MB | errors | load core busy | held |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
         for s in res.get("b_direct", []):
             lat = s["latency_ms"]
@@ -187,7 +187,7 @@ def render(res: dict[str, Any]) -> str:
                 out.append(
                     f"| {NAMES.get(name, name)} | {s['rate_target']:g} | {s['rps']:.0f} | {lat['p50']:.2f} | {lat['p99']:.2f} | "
                     f"{ov['p50']:+.2f} / {ov['p99']:+.2f} | {_f(s.get('cpu_ms_per_req'), 3)} | {_f(s.get('gateway_core_busy_pct'), 0)}% | "
-                    f"{_pct(s.get('foreign_on_gateway_core_pct'))} | {_f(s.get('peak_rss_mb'), 0)} | {_errors(s)} | {s['load_core_busy_pct']:.0f}% | {'yes' if s['held'] else 'no'} |"
+                    f"{_pct(s.get('foreign_on_gateway_core_pct'))} / {_pct(s.get('foreign_on_load_core_pct'))} | {_f(s.get('peak_rss_mb'), 0)} | {_errors(s)} | {s['load_core_busy_pct']:.0f}% | {'yes' if s['held'] else 'no'} |"
                 )
         best = {n: g["best"] for n, g in gateways_b(res).items()}
         mr, lt = best.get("mediarouter"), best.get("litellm")
@@ -262,7 +262,7 @@ def render(res: dict[str, Any]) -> str:
         if fresh:
             out += ["mediarouter runs in a **fresh process** started just before (e) (after a 5 s rate probe), not in the one "
                     "(d) left at its peak. Trends are least-squares slopes after warm-up (first 20 % of the run dropped).", ""]  # fmt: skip
-        out += ["| target | process | requests | req/s | overhead p50 / p99 ms | CPU ms/req | RSS after warm-up MB | RSS end MB | growth after warm-up MB | RSS trend MB per 10k req | others on gateway core | load core busy | errors |",
+        out += ["| target | process | requests | req/s | overhead p50 / p99 ms | CPU ms/req | RSS after warm-up MB | RSS end MB | growth after warm-up MB | RSS trend MB per 10k req | others on gateway / load core | load core busy | errors |",
                 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
         for name, r in rows_e.items():
             t, ov = r.get("trend", {}), r.get("overhead_ms")
@@ -272,7 +272,8 @@ def render(res: dict[str, Any]) -> str:
                 + (f"{ov['p50']:+.3f} / {ov['p99']:+.3f}" if ov else "(calibration)")
                 + f" | {_f(r.get('cpu_ms_per_req'), 3)} | {_f(t.get('rss_after_warmup_mb'), 1)} | {_f(t.get('rss_end_mb'), 1)} | "
                 f"{_f(t.get('growth_mb_after_warmup'), 1)} | {_f(t.get('slope_mb_per_10k_req'), 3)} | "
-                f"{_pct(r.get('foreign_on_gateway_core_pct')) if name != 'direct' else '–'} | {r['load_core_busy_pct']:.0f}% | {_errors(r)} |"
+                f"{(_pct(r.get('foreign_on_gateway_core_pct')) + ' / ' + _pct(r.get('foreign_on_load_core_pct'))) if name != 'direct' else '–'} | "
+                f"{r['load_core_busy_pct']:.0f}% | {_errors(r)} |"
             )
         mp = rows_e.get("mediarouter", {}).get("memprobe")
         if mp and "blocks_per_10k_req" in mp:

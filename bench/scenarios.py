@@ -83,24 +83,29 @@ class Bench:
         self, target: str, load: dict[str, Any], req: dict[str, Any], warmup_s: float = 0, retry: bool = True
     ) -> dict[str, Any]:
         """One load against one target; re-run (up to `retries` times) when processes outside the
-        benchmark used more than `foreign_limit` % of the gateway's core during the run, keeping the
-        least contended run. Direct runs are not retried (nothing of ours runs on the gateway core)."""
+        benchmark used more than `foreign_limit` % of the gateway's core or of the load core during
+        the run, keeping the least contended run. Direct runs are not retried (nothing of ours runs on the gateway core)."""
         best: dict[str, Any] | None = None
         retry = retry and target != "direct"
         for attempt in range(1 + (self.retries if retry else 0)):
             row = self._measure_once(target, load, req, warmup_s if attempt == 0 else 0)
             row["attempt"] = attempt + 1
-            foreign = row["foreign_on_gateway_core_pct"]
-            if best is None or foreign < best["foreign_on_gateway_core_pct"]:
+            # others on either core: on the load core they delay the mock and wrk, which shows as
+            # the gateway's latency tail (seen in (a): p90 doubled with 33 % taken from the load core)
+            foreign = max(row["foreign_on_gateway_core_pct"], row["foreign_on_load_core_pct"])
+            if best is None or foreign < best["_contention"]:
                 best = row
+            row["_contention"] = foreign
             if foreign <= self.foreign_limit:
                 break
             if retry and attempt < self.retries:
                 print(
-                    f"    contended (others used {foreign:.0f}% of the gateway core): {target} again",
+                    f"    contended (others used {row['foreign_on_gateway_core_pct']:.0f}% of the gateway core, "
+                    f"{row['foreign_on_load_core_pct']:.0f}% of the load core): {target} again",
                     flush=True,
                 )
         assert best is not None
+        best.pop("_contention", None)
         return best
 
     def drain(self, target: str, idle_cpu_s: float = 0.05, max_s: float = 120) -> float:
