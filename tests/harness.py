@@ -78,5 +78,3 @@ def start_server(
     )
     created.raise_for_status()
     return Server(url, ADMIN_KEY, created.json()["key"], data_dir, app), server, thread
-
-

@@ -27,7 +27,9 @@ def _error(response: httpx.Response) -> dict[str, object]:
     ],
 )
 def test_authentication_failed(gateway: Server, headers: dict[str, str], fragment: str) -> None:
-    r = httpx.post(f"{gateway.url}/v1/images/generations", json={"model": "dall-e-3", "prompt": "x"}, headers=headers)
+    r = httpx.post(
+        f"{gateway.url}/v1/images/generations", json={"model": "dall-e-3", "prompt": "x"}, headers=headers
+    )
     assert r.status_code == 401
     err = _error(r)
     assert err["code"] == "AUTHENTICATION_FAILED" and fragment in str(err["message"])
@@ -110,16 +112,22 @@ def test_malformed_json(admin: httpx.Client, raw: bytes) -> None:
 def test_malformed_multipart(admin: httpx.Client) -> None:
     r = admin.post(
         "/v1/images/edits",
-        content=b"--xyz\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhi\r\n--xyz",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nhi\r\n--xyz',
         headers={"Content-Type": "multipart/form-data; boundary=abc"},
     )
     assert r.status_code == 400 and _error(r)["code"] == "INVALID_REQUEST"
 
 
 def test_edit_without_image_and_with_non_image(admin: httpx.Client) -> None:
-    r = admin.post("/v1/images/edits", data={"model": "gpt-image-1", "prompt": "x"}, files={"other": ("a.txt", b"hi")})
+    r = admin.post(
+        "/v1/images/edits", data={"model": "gpt-image-1", "prompt": "x"}, files={"other": ("a.txt", b"hi")}
+    )
     assert r.status_code == 400 and _error(r)["param"] == "image"
-    r = admin.post("/v1/images/edits", data={"model": "gpt-image-1", "prompt": "x"}, files={"image": ("a.png", b"not a png")})
+    r = admin.post(
+        "/v1/images/edits",
+        data={"model": "gpt-image-1", "prompt": "x"},
+        files={"image": ("a.png", b"not a png")},
+    )
     assert r.status_code == 400 and "not a supported image" in str(_error(r)["message"])
 
 
@@ -137,14 +145,24 @@ def test_too_many_images_for_the_model(sdk: openai.OpenAI) -> None:
 
 def test_oversize_upload(admin: httpx.Client) -> None:
     big = png() + b"\0" * 1_200_000  # over the test limit of 1 MB per image
-    r = admin.post("/v1/images/edits", data={"model": "gpt-image-1", "prompt": "x"}, files={"image": ("a.png", big)})
+    r = admin.post(
+        "/v1/images/edits", data={"model": "gpt-image-1", "prompt": "x"}, files={"image": ("a.png", big)}
+    )
     assert r.status_code == 413 and _error(r)["code"] == "PAYLOAD_TOO_LARGE"
-    r = admin.post("/v1/images/generations", content=b"{" + b" " * 3_100_000 + b"}", headers={"Content-Type": "application/json"})
+    r = admin.post(
+        "/v1/images/generations",
+        content=b"{" + b" " * 3_100_000 + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 413
 
 
 def test_wrong_content_type(admin: httpx.Client) -> None:
-    r = admin.post("/v1/images/generations", content=b"model=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = admin.post(
+        "/v1/images/generations",
+        content=b"model=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 415
 
 

@@ -17,7 +17,9 @@ def _fault(faults: httpx.Client, **fields: object) -> None:
 
 
 def _post(admin: httpx.Client, model: str) -> httpx.Response:
-    return admin.post("/v1/images/generations", json={"model": model, "prompt": "p", "response_format": "b64_json"})
+    return admin.post(
+        "/v1/images/generations", json={"model": model, "prompt": "p", "response_format": "b64_json"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -37,7 +39,11 @@ def _post(admin: httpx.Client, model: str) -> httpx.Response:
     ],
 )
 def test_fault_modes(
-    admin: httpx.Client, faults: httpx.Client, fault: dict[str, object], routed: tuple[int, str], forced: tuple[int, str]
+    admin: httpx.Client,
+    faults: httpx.Client,
+    fault: dict[str, object],
+    routed: tuple[int, str],
+    forced: tuple[int, str],
 ) -> None:
     _fault(faults, **fault)
     for model, (status, code) in ((ROUTED, routed), (FORCED, forced)):

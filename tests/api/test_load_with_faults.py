@@ -25,8 +25,15 @@ def test_no_request_is_lost(gateway: Server, faults: httpx.Client, admin: httpx.
         faults.post("/sandbox/_faults", json=fault).raise_for_status()
 
     def one(i: int) -> httpx.Response:
-        body = {"model": MODELS[i % len(MODELS)], "prompt": f"load {i}", "size": "1024x1024", "response_format": "b64_json"}
-        return httpx.post(f"{gateway.url}/v1/images/generations", json=body, headers=admin.headers, timeout=30)
+        body = {
+            "model": MODELS[i % len(MODELS)],
+            "prompt": f"load {i}",
+            "size": "1024x1024",
+            "response_format": "b64_json",
+        }
+        return httpx.post(
+            f"{gateway.url}/v1/images/generations", json=body, headers=admin.headers, timeout=30
+        )
 
     with ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(one, range(60)))

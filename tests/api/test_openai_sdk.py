@@ -43,7 +43,12 @@ def test_generate_url_is_the_default_and_downloads(sdk: openai.OpenAI) -> None:
 
 def test_several_images_and_output_format(sdk: openai.OpenAI) -> None:
     result = sdk.images.generate(
-        model="gpt-image-1", prompt="three cats", n=3, size="1024x1024", output_format="webp", response_format="b64_json"
+        model="gpt-image-1",
+        prompt="three cats",
+        n=3,
+        size="1024x1024",
+        output_format="webp",
+        response_format="b64_json",
     )
     assert len(result.data) == 3
     assert all(decode(d).format == "WEBP" for d in result.data)
@@ -56,20 +61,30 @@ def test_n_is_emulated_for_single_image_models(sdk: openai.OpenAI) -> None:
 
 
 def test_unsupported_size_maps_to_the_closest_and_says_so(sdk: openai.OpenAI) -> None:
-    result = sdk.images.generate(model="dall-e-3", prompt="wide", size="1536x1024", response_format="b64_json")
+    result = sdk.images.generate(
+        model="dall-e-3", prompt="wide", size="1536x1024", response_format="b64_json"
+    )
     assert decode(result.data[0]).size == (1792, 1024)
-    assert (result.model_extra or {})["metadata"]["size_mapping"] == {"requested": "1536x1024", "used": "1792x1024"}
+    assert (result.model_extra or {})["metadata"]["size_mapping"] == {
+        "requested": "1536x1024",
+        "used": "1792x1024",
+    }
 
 
 def test_output_format_converted_when_the_model_cannot(sdk: openai.OpenAI) -> None:
-    result = sdk.images.generate(model="dall-e-3", prompt="jpeg please", output_format="jpeg", response_format="b64_json")
+    result = sdk.images.generate(
+        model="dall-e-3", prompt="jpeg please", output_format="jpeg", response_format="b64_json"
+    )
     assert decode(result.data[0]).format == "JPEG"
     assert (result.model_extra or {})["metadata"]["format_conversion"] == {"from": "png", "to": "jpeg"}
 
 
 def test_edit_single_image(sdk: openai.OpenAI) -> None:
     result = sdk.images.edit(
-        model="gpt-image-1.5", image=("in.png", png(), "image/png"), prompt="add a hat", size="1024x1024",
+        model="gpt-image-1.5",
+        image=("in.png", png(), "image/png"),
+        prompt="add a hat",
+        size="1024x1024",
         response_format="b64_json",
     )
     assert decode(result.data[0]).size == (1024, 1024)
@@ -91,7 +106,9 @@ def test_edit_several_images_with_mask(sdk: openai.OpenAI) -> None:
 
 def test_edit_raw_bytes_named_upload(sdk: openai.OpenAI) -> None:
     """The SDK sends raw bytes as `filename="upload"` with application/octet-stream: sniffed, not trusted."""
-    result = sdk.images.edit(model="dall-e-2", image=png(256, 256), prompt="x", size="256x256", response_format="url")
+    result = sdk.images.edit(
+        model="dall-e-2", image=png(256, 256), prompt="x", size="256x256", response_format="url"
+    )
     assert decode(result.data[0]).size == (256, 256)
 
 
@@ -99,7 +116,10 @@ def test_async_client(gateway: object) -> None:
     async def run() -> int:
         client = openai.AsyncOpenAI(base_url=f"{gateway.url}/v1", api_key=gateway.admin_key, max_retries=0)  # type: ignore[attr-defined]
         results = await asyncio.gather(
-            *(client.images.generate(model="gpt-image-1-mini", prompt=f"p{i}", response_format="b64_json") for i in range(3))
+            *(
+                client.images.generate(model="gpt-image-1-mini", prompt=f"p{i}", response_format="b64_json")
+                for i in range(3)
+            )
         )
         await client.close()
         return sum(len(r.data) for r in results)
@@ -115,7 +135,9 @@ def test_model_prefixes_are_accepted(sdk: openai.OpenAI) -> None:
 
 def test_extra_body_fields_pass(sdk: openai.OpenAI) -> None:
     result = sdk.images.generate(
-        model="gpt-image-1.5", prompt="p", extra_body={"response_format": "b64_json", "seed": 7, "extra_headers": {"a": "b"}}
+        model="gpt-image-1.5",
+        prompt="p",
+        extra_body={"response_format": "b64_json", "seed": 7, "extra_headers": {"a": "b"}},
     )
     assert result.data[0].b64_json
 
@@ -141,7 +163,10 @@ def test_upload_as_file_object(sdk: openai.OpenAI) -> None:
 
 def test_unknown_fields_the_provider_cannot_take_are_reported(sdk: openai.OpenAI) -> None:
     result = sdk.images.generate(
-        model="gpt-image-1-mini", prompt="p", response_format="b64_json", extra_body={"seed": 7, "vibe": "calm", "style": "vivid"}
+        model="gpt-image-1-mini",
+        prompt="p",
+        response_format="b64_json",
+        extra_body={"seed": 7, "vibe": "calm", "style": "vivid"},
     )
     meta = (result.model_extra or {})["metadata"]
     assert meta["ignored_params"] == ["seed", "style", "vibe"]  # OpenAI takes no seed; style is DALL·E 3's

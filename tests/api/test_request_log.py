@@ -9,7 +9,11 @@ from harness import Server
 
 def _gen(client: httpx.Client, **fields: object) -> httpx.Response:
     body = {"model": "gpt-image-1-mini", "prompt": "log me", "response_format": "b64_json", **fields}
-    return client.post("/v1/images/generations", json=body, headers={"traceparent": "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"})
+    return client.post(
+        "/v1/images/generations",
+        json=body,
+        headers={"traceparent": "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"},
+    )
 
 
 def test_success_is_logged_with_its_details(admin: httpx.Client) -> None:
@@ -28,12 +32,16 @@ def test_success_is_logged_with_its_details(admin: httpx.Client) -> None:
 
 
 def test_failures_and_rejections_are_logged(admin: httpx.Client, faults: httpx.Client) -> None:
-    faults.post("/sandbox/_faults", json={"provider": "openai", "mode": "error", "status": 500}).raise_for_status()
+    faults.post(
+        "/sandbox/_faults", json={"provider": "openai", "mode": "error", "status": 500}
+    ).raise_for_status()
     failed = _gen(admin).json()["error"]["request_id"]
     row = admin.get(f"/v1/requests/{failed}").json()
     assert row["status"] == "upstream_failure" and row["error_code"] == "ALL_PROVIDERS_EXHAUSTED"
     assert row["http_status"] == 502 and row["attempts"][0]["error_code"] == "SERVER"
-    rejected = admin.post("/v1/images/generations", json={"model": "gpt-image-1-mini", "prompt": "x", "size": "?"})
+    rejected = admin.post(
+        "/v1/images/generations", json={"model": "gpt-image-1-mini", "prompt": "x", "size": "?"}
+    )
     row = admin.get(f"/v1/requests/{rejected.headers['x-mediarouter-request-id']}").json()
     assert row["status"] == "rejected" and row["error_code"] == "INVALID_REQUEST"
 
@@ -45,13 +53,17 @@ def test_filters_and_pagination(admin: httpx.Client) -> None:
     assert [row["id"] for row in page["data"]] == ids[::-1][:2]  # newest first
     rest = httpx.get(page["next_page_url"], headers=admin.headers).json()
     assert ids[0] in [row["id"] for row in rest["data"]]
-    statuses = {row["status"] for row in admin.get("/v1/requests", params={"status": "completed"}).json()["data"]}
+    statuses = {
+        row["status"] for row in admin.get("/v1/requests", params={"status": "completed"}).json()["data"]
+    }
     assert statuses == {"completed"}
     assert admin.get("/v1/requests", params={"status": "bogus"}).status_code == 400
     assert admin.get("/v1/requests", params={"limit": 0}).status_code == 400
 
 
-def test_user_key_sees_only_its_own_requests(gateway: Server, user: httpx.Client, admin: httpx.Client) -> None:
+def test_user_key_sees_only_its_own_requests(
+    gateway: Server, user: httpx.Client, admin: httpx.Client
+) -> None:
     mine = _gen(user).json()["id"]
     theirs = _gen(admin).json()["id"]
     rows = user.get("/v1/requests", params={"limit": 100}).json()["data"]
@@ -64,7 +76,10 @@ def test_user_key_sees_only_its_own_requests(gateway: Server, user: httpx.Client
 def test_metrics_and_health(gateway: Server, admin: httpx.Client) -> None:
     _gen(admin)
     text = httpx.get(f"{gateway.url}/metrics").text
-    assert 'mediarouter_requests_total{endpoint="/v1/images/generations",model="gpt-image-1-mini",status="200"}' in text
+    assert (
+        'mediarouter_requests_total{endpoint="/v1/images/generations",model="gpt-image-1-mini",status="200"}'
+        in text
+    )
     assert "mediarouter_attempts_total" in text and "mediarouter_in_flight_requests" in text
     assert "mediarouter_request_duration_ms_bucket" in text
     health = httpx.get(f"{gateway.url}/health").json()
@@ -74,7 +89,9 @@ def test_metrics_and_health(gateway: Server, admin: httpx.Client) -> None:
 
 
 def test_media_urls_are_signed(admin: httpx.Client) -> None:
-    url = admin.post("/v1/images/generations", json={"model": "dall-e-2", "prompt": "x", "response_format": "url"}).json()["data"][0]["url"]
+    url = admin.post(
+        "/v1/images/generations", json={"model": "dall-e-2", "prompt": "x", "response_format": "url"}
+    ).json()["data"][0]["url"]
     assert httpx.get(url).status_code == 200
     assert httpx.get(url.replace("signature=", "signature=0")).status_code == 404
     expires = url.split("expires=")[1].split("&")[0]

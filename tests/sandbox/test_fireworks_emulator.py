@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from imaging import png
 from PIL import Image
 from sandbox_server import RunningServer
+
+from imaging import png
 
 SLUG = "fireworks"
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from imaging import png
 from PIL import Image
 from sandbox_server import RunningServer
+
+from imaging import png
 
 SLUG = "runware"
 
@@ -103,6 +104,7 @@ def test_sdk_sees_validation_errors(
     sandbox: RunningServer, fields: dict[str, Any], code: str, parameter: str
 ) -> None:
     import runware
+
     with pytest.raises(runware.RunwareError) as caught:
         run_sdk(sandbox, task(deliveryMethod="sync", **fields))
     assert (caught.value.code, caught.value.parameter, caught.value.status_code) == (code, parameter, 400)
@@ -120,6 +122,7 @@ def test_sdk_sees_validation_errors(
 )
 def test_sdk_sees_faults(sandbox: RunningServer, fault: dict[str, Any], code: str) -> None:
     import runware
+
     sandbox.set_fault(provider=SLUG, **fault)
     with pytest.raises(runware.RunwareError) as caught:
         run_sdk(sandbox, task(deliveryMethod="sync"))

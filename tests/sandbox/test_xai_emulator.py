@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from imaging import decode, png
 from PIL import Image
 from sandbox_server import RunningServer
+
+from imaging import decode, png
 
 SLUG = "xai"
 

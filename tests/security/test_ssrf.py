@@ -11,9 +11,10 @@ import httpx
 import pytest
 from aiohttp import web
 
-from imaging import png
 from mediarouter.errors import GatewayError
 from mediarouter.security import ssrf
+
+from imaging import png
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,10 @@ def test_resolver_drops_private_answers() -> None:
             self.hosts = hosts
 
         async def resolve(self, host: str, port: int = 0, family: Any = 0) -> list[dict[str, Any]]:
-            return [{"hostname": host, "host": h, "port": port, "family": 2, "proto": 0, "flags": 0} for h in self.hosts]
+            return [
+                {"hostname": host, "host": h, "port": port, "family": 2, "proto": 0, "flags": 0}
+                for h in self.hosts
+            ]
 
     async def scenario() -> None:
         resolver = ssrf.SafeResolver()
@@ -82,7 +86,9 @@ def test_every_redirect_hop_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         first = f"http://127.0.0.1:{port}/bounce"
         real_check = ssrf.check_url
-        monkeypatch.setattr(ssrf, "check_url", lambda url, param: None if url == first else real_check(url, param))
+        monkeypatch.setattr(
+            ssrf, "check_url", lambda url, param: None if url == first else real_check(url, param)
+        )
         async with aiohttp.ClientSession() as session:
             with pytest.raises(GatewayError, match="private or local"):
                 await ssrf.fetch_untrusted(session, first, 1000, 5)
