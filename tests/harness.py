@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,3 +83,29 @@ def start_server(
     )
     created.raise_for_status()
     return Server(url, ADMIN_KEY, created.json()["key"], data_dir, app), server, thread
+
+
+@contextmanager
+def standalone_sandbox() -> Iterator[str]:
+    """`mediarouter sandbox` in its own process (no admin key: its fault endpoints are open), as a
+    user runs it for a gateway configured outside sandbox mode; yields its `.../sandbox` base URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAROUTER_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediarouter", "sandbox", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        base = re.search(r"(http://\S+)/sandbox", proc.stdout.readline()).group(1)  # type: ignore[union-attr]
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/health")
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield f"{base}/sandbox"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

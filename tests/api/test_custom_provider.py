@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,31 +10,15 @@ import httpx
 import pytest
 import yaml
 
-from harness import Server, start_server
+from harness import Server, standalone_sandbox, start_server
 from imaging import decode, png
 
 
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A standalone sandbox: its OpenAI emulator plays a self-hosted OpenAI-compatible server."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAROUTER_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mediarouter", "sandbox", "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    base = re.search(r"(http://\S+)/sandbox", proc.stdout.readline()).group(1)  # type: ignore[union-attr]
-    for _ in range(100):
-        try:
-            httpx.get(f"{base}/health")
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield f"{base}/sandbox/openai/v1"
-    proc.terminate()
-    proc.wait(timeout=20)
+    with standalone_sandbox() as base:
+        yield f"{base}/openai/v1"
 
 
 @pytest.fixture(scope="module")

@@ -2,58 +2,42 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import CLI, cli_env, run_cli
 from PIL import Image
 
 from harness import Server
 from imaging import png
 
-CLI = [sys.executable, "-m", "mediarouter"]
-
-
-def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAROUTER_")}
-    env.update({"MEDIAROUTER_DATA_DIR": str(data_dir), **extra})
-    return env
-
-
-def _run(args: list[str], env: dict[str, str], ok: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(CLI + args, env=env, capture_output=True, text=True, timeout=60)
-    if ok:
-        assert done.returncode == 0, done.stderr
-    return done
-
 
 def test_keys_create_list_revoke(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    created = _run(["keys", "create", "--name", "ci"], env)
+    env = cli_env(tmp_path)
+    created = run_cli(["keys", "create", "--name", "ci"], env)
     key = created.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"mr_[0-9a-f]{12}\.[A-Za-z0-9_-]+", key)
     key_id = key[3:].split(".")[0]
-    admin = _run(["keys", "create", "--name", "ops", "--admin"], env)
+    admin = run_cli(["keys", "create", "--name", "ops", "--admin"], env)
     assert "admin key" in admin.stdout
-    listed = _run(["keys", "list"], env).stdout
+    listed = run_cli(["keys", "list"], env).stdout
     assert key_id in listed and "ci" in listed and "ops" in listed
     assert key.split(".")[1] not in listed  # the secret is never shown again
     db = (tmp_path / "mediarouter.db").read_bytes()
     assert key.split(".")[1].encode() not in db  # stored hashed
-    assert "revoked" in _run(["keys", "revoke", key_id], env).stdout
-    assert "revoked" in _run(["keys", "list"], env).stdout
-    assert _run(["keys", "revoke", "nope"], env, ok=False).returncode == 1
+    assert "revoked" in run_cli(["keys", "revoke", key_id], env).stdout
+    assert "revoked" in run_cli(["keys", "list"], env).stdout
+    assert run_cli(["keys", "revoke", "nope"], env, ok=False).returncode == 1
 
 
 def test_serve_banner_creates_admin_key_and_serves(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         CLI + ["serve", "--port", "0"],
-        env=_env(tmp_path),
+        env=cli_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -89,7 +73,7 @@ def test_serve_banner_creates_admin_key_and_serves(tmp_path: Path) -> None:
         proc.wait(timeout=20)
     # A second start with a key in the database creates none.
     again = subprocess.Popen(
-        CLI + ["serve", "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, text=True
+        CLI + ["serve", "--port", "0"], env=cli_env(tmp_path), stdout=subprocess.PIPE, text=True
     )
     try:
         assert again.stdout is not None
@@ -110,15 +94,15 @@ def test_serve_banner_creates_admin_key_and_serves(tmp_path: Path) -> None:
 def test_bad_config_stops_startup(tmp_path: Path, text: str, key: str) -> None:
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)
-    done = _run(["serve", "--config", str(cfg)], _env(tmp_path), ok=False)
+    done = run_cli(["serve", "--config", str(cfg)], cli_env(tmp_path), ok=False)
     assert done.returncode == 2
     assert str(cfg) in done.stderr and key in done.stderr and "Traceback" not in done.stderr
 
 
 def test_generate_edit_models_requests(gateway: Server, tmp_path: Path) -> None:
-    env = _env(tmp_path, MEDIAROUTER_API_BASE=gateway.url, MEDIAROUTER_API_KEY=gateway.admin_key)
+    env = cli_env(tmp_path, MEDIAROUTER_API_BASE=gateway.url, MEDIAROUTER_API_KEY=gateway.admin_key)
     out = tmp_path / "out"
-    done = _run(
+    done = run_cli(
         [
             "generate",
             "a cli cat",
@@ -138,19 +122,19 @@ def test_generate_edit_models_requests(gateway: Server, tmp_path: Path) -> None:
     assert "provider openai" in done.stderr and "cost $" in done.stderr
     src = tmp_path / "in.png"
     src.write_bytes(png())
-    edited = _run(["edit", str(src), "make it blue", "--model", "gpt-image-1", "--out", str(out)], env)
+    edited = run_cli(["edit", str(src), "make it blue", "--model", "gpt-image-1", "--out", str(out)], env)
     assert Path(edited.stdout.split()[0]).exists()
-    models = _run(["models"], env).stdout
+    models = run_cli(["models"], env).stdout
     assert "gpt-image-1.5" in models
-    requests = _run(["requests", "--limit", "5"], env).stdout
+    requests = run_cli(["requests", "--limit", "5"], env).stdout
     assert "completed" in requests
-    bad = _run(["generate", "x", "--model", "nope-model"], env, ok=False)
+    bad = run_cli(["generate", "x", "--model", "nope-model"], env, ok=False)
     assert bad.returncode == 1 and "MODEL_NOT_FOUND" in bad.stderr
 
 
 def test_sandbox_standalone(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        CLI + ["sandbox", "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, text=True
+        CLI + ["sandbox", "--port", "0"], env=cli_env(tmp_path), stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None

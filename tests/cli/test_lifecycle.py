@@ -7,14 +7,12 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
-
-CLI = [sys.executable, "-m", "mediarouter"]
+from cli_support import CLI
 
 
 def _serve(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[str], str]:

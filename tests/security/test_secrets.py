@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +24,7 @@ import yaml
 from mediarouter.providers.google.sandbox_account import SANDBOX_PRIVATE_KEY, sandbox_service_account
 from mediarouter.providers.registry import PROVIDERS
 
-from harness import Server, start_server
+from harness import Server, standalone_sandbox, start_server
 
 # One model each provider serves, forced with `<provider>/<model>`.
 MODELS = {
@@ -65,24 +61,8 @@ def _all_secrets() -> list[str]:
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
     """A standalone sandbox (no admin key: its fault endpoints are open) playing every provider."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAROUTER_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mediarouter", "sandbox", "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    base = re.search(r"(http://\S+)/sandbox", proc.stdout.readline()).group(1)  # type: ignore[union-attr]
-    for _ in range(100):
-        try:
-            httpx.get(f"{base}/health")
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield f"{base}/sandbox"
-    proc.terminate()
-    proc.wait(timeout=20)
+    with standalone_sandbox() as base:
+        yield base
 
 
 class _Leaky(BaseHTTPRequestHandler):
