@@ -15,7 +15,7 @@ from typing import Any
 class ErrorKind:
     status: int
     type: str
-    retryable: bool  # whether a client retry could succeed (drives `x-should-retry`)
+    retryable: bool  # whether a client retry could succeed at a 429/503 (drives `x-should-retry`)
 
 
 ERROR_TABLE: dict[str, ErrorKind] = {
@@ -32,7 +32,7 @@ ERROR_TABLE: dict[str, ErrorKind] = {
     "BUDGET_EXCEEDED": ErrorKind(402, "insufficient_quota", False),
     "CONTENT_POLICY_VIOLATION": ErrorKind(400, "invalid_request_error", False),
     "ALL_PROVIDERS_EXHAUSTED": ErrorKind(502, "upstream_error", False),
-    "UPSTREAM_ERROR": ErrorKind(502, "upstream_error", False),
+    "UPSTREAM_ERROR": ErrorKind(502, "upstream_error", True),  # only its 429 (a forced rate limit) is retried
     "CANCELLED": ErrorKind(499, "invalid_request_error", False),
     "SHUTTING_DOWN": ErrorKind(503, "server_error", True),  # cut off by a shutdown: retry elsewhere
     "INTERNAL_ERROR": ErrorKind(500, "server_error", False),
@@ -63,9 +63,9 @@ class GatewayError(Exception):
 
     @property
     def should_retry(self) -> bool:
-        """Only a rate limit (ours, or a forced provider's 429 with its Retry-After) is worth a retry."""
-        limited = self.kind.retryable or (self.code == "UPSTREAM_ERROR" and self.http_status == 429)
-        return limited and self.http_status in (429, 503)
+        """A rate limit (ours, or a forced provider's 429 with its Retry-After) or a shutdown is worth a
+        retry; everything else is terminal, so SDKs do not turn one failure into three."""
+        return self.kind.retryable and self.http_status in (429, 503)
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {
