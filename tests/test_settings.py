@@ -128,3 +128,13 @@ def test_s3_timeout_reaches_the_store() -> None:
     }
     store = _media_store(load_settings(None, env))
     assert getattr(store, "timeout_s", None) == 2.5
+
+
+def test_sqlite_busy_timeout_reaches_the_database(tmp_path: Path) -> None:
+    from mediarouter.store.database import SQLiteDatabase, open_database
+
+    settings = load_settings(
+        None, {"MEDIAROUTER_DATA_DIR": str(tmp_path), "MEDIAROUTER_DATABASE_BUSY_TIMEOUT_S": "1.5"}
+    )
+    db = open_database(settings.core.database_url, settings.data_dir, settings.core.database_busy_timeout_s)
+    assert isinstance(db, SQLiteDatabase) and db.busy_timeout_s == 1.5

@@ -128,7 +128,7 @@ def build_gateway(settings: Settings) -> Gateway:
         r.breaker_half_open_probes,
         probe_ttl_s=max(t.attempt_s, t.job_s),  # a probe slot outlives no attempt
     )
-    db = open_database(settings.core.database_url, settings.data_dir)
+    db = open_database(settings.core.database_url, settings.data_dir, settings.core.database_busy_timeout_s)
     request_log = RequestLog(db, settings.log.flush_interval_s, metrics.log_row_dropped)
     redis = None
     prefix = settings.core.redis_prefix

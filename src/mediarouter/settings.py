@@ -43,6 +43,9 @@ class CoreSettings:
     database_url: str | None = _f(
         None, "postgresql://user@host/db for PostgreSQL; default: SQLite in data_dir."
     )
+    database_busy_timeout_s: float = _f(
+        30.0, "SQLite: how long a write waits while another process (a CLI command) holds the lock."
+    )
     redis_url: str | None = _f(
         None, "redis://host:6379/0 to share limits, budgets and provider health; default: memory."
     )

@@ -577,6 +577,13 @@ def test_service_account_file_and_project_default(tmp_path: Any) -> None:
     assert "PRIVATE" not in repr(source) and "PRIVATE" not in repr(source.account)
 
 
+def test_token_timeout_is_a_provider_option() -> None:
+    default = vertex_credentials({"service_account": SERVICE_ACCOUNT}, "")
+    short = vertex_credentials({"service_account": SERVICE_ACCOUNT, "token_timeout_s": 2.5}, "")
+    assert isinstance(default, TokenSource) and default._timeout_s == 10.0
+    assert isinstance(short, TokenSource) and short._timeout_s == 2.5
+
+
 def test_without_a_service_account_the_api_key_is_the_secret() -> None:
     assert asyncio.run(vertex_credentials({}, "AQ.express-key")()) == "AQ.express-key"
 

@@ -43,7 +43,7 @@ def _describe(r: KeyRecord) -> str:
 
 async def _keys(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    db = open_database(settings.core.database_url, settings.data_dir)
+    db = open_database(settings.core.database_url, settings.data_dir, settings.core.database_busy_timeout_s)
     await db.open()
     store = KeyStore(db, None)
     try:
@@ -79,7 +79,7 @@ def keys(args: argparse.Namespace) -> int:
 
 async def _upgrade(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    db = open_database(settings.core.database_url, settings.data_dir)
+    db = open_database(settings.core.database_url, settings.data_dir, settings.core.database_busy_timeout_s)
     await db.open()  # applies pending migrations
     await db.close()
     print(f"database schema is up to date ({db.dialect})")

@@ -51,7 +51,9 @@ def _bootstrap_key(settings: Settings) -> str | None:
         return None
 
     async def bootstrap() -> str | None:
-        db = open_database(settings.core.database_url, settings.data_dir)
+        db = open_database(
+            settings.core.database_url, settings.data_dir, settings.core.database_busy_timeout_s
+        )
         await db.open()
         try:
             store = KeyStore(db, None)

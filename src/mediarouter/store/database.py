@@ -121,8 +121,9 @@ def _statements(script: str) -> list[str]:
 class SQLiteDatabase:
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout_s: float = 30.0) -> None:
         self.path = path
+        self.busy_timeout_s = busy_timeout_s  # how long a write waits for another process's lock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mediarouter-db")
         self._conn: sqlite3.Connection | None = None
 
@@ -131,7 +132,9 @@ class SQLiteDatabase:
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=self.busy_timeout_s
+        )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -241,14 +244,14 @@ class PostgresDatabase:
         return dict(row) if row is not None else None
 
 
-def open_database(url: str | None, data_dir: Path) -> Database:
+def open_database(url: str | None, data_dir: Path, busy_timeout_s: float = 30.0) -> Database:
     """`postgresql://...` -> PostgreSQL; `sqlite:///path` or nothing -> SQLite (default in data_dir)."""
     if url and url.startswith(("postgres://", "postgresql://")):
         return PostgresDatabase(url)
     if url and url.startswith("sqlite:///"):
-        return SQLiteDatabase(Path(url[len("sqlite:///") :]))
+        return SQLiteDatabase(Path(url[len("sqlite:///") :]), busy_timeout_s)
     if url:
         raise ValueError(
             f"unsupported database_url scheme: {url.split(':', 1)[0]} (use postgresql:// or sqlite:///)"
         )
-    return SQLiteDatabase(data_dir / "mediarouter.db")
+    return SQLiteDatabase(data_dir / "mediarouter.db", busy_timeout_s)

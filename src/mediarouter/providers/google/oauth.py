@@ -190,7 +190,7 @@ def vertex_credentials(options: dict[str, Any], api_key: str) -> Callable[[], Aw
     account = load_service_account(options)
     if not options.get("project") and account.project_id:
         options["project"] = account.project_id
-    return TokenSource(account)
+    return TokenSource(account, float(options.get("token_timeout_s", TOKEN_TIMEOUT_S)))
 
 
 def _b64url(data: bytes) -> str:
