@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from browsing import Console, expect
 
@@ -47,6 +49,22 @@ def test_find_the_request_and_see_its_attempts(
     expect(page.locator("#detail")).to_contain_text(request_id)
 
 
+def _shows_the_apis_page(page: Any, gateway: Server, params: dict[str, str]) -> None:
+    """Wait until the table is redrawn with the API's first page for these filters (a filter change
+    reloads asynchronously: reading the table before then would read the unfiltered rows)."""
+    listed = httpx.get(
+        f"{gateway.url}/v1/requests",
+        params={**params, "limit": 25},
+        headers={"Authorization": f"Bearer {gateway.admin_key}"},
+    ).json()["data"]
+    page.wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('#log-rows tr[data-id]')]"
+        ".map(tr => tr.dataset.id)) === JSON.stringify(ids)",
+        arg=[r["id"] for r in listed],
+        timeout=10_000,
+    )
+
+
 def test_filters_status_and_provider(console: Console, gateway: Server, faults: httpx.Client) -> None:
     faults.post(
         "/sandbox/_faults", json={"provider": "openai", "mode": "error", "status": 500}
@@ -59,24 +77,14 @@ def test_filters_status_and_provider(console: Console, gateway: Server, faults: 
     ).json()["error"]["request_id"]
     page = console.open("/ui/requests", gateway.admin_key)
     page.locator("#f-status").select_option("upstream_failure")
+    _shows_the_apis_page(page, gateway, {"status": "upstream_failure"})
     expect(page.locator(f"tr[data-id='{failed}']")).to_be_visible()
     for status in page.locator("#log-rows tr .badge").all_inner_texts():
         assert status == "Upstream failure"
     page.locator("#f-status").select_option("")
     page.locator("#f-provider").select_option("openai")
     # The rows are the API's own provider filter: served by OpenAI, or with an attempt there.
-    listed = httpx.get(
-        f"{gateway.url}/v1/requests",
-        params={"provider": "openai", "limit": 25},
-        headers={"Authorization": f"Bearer {gateway.admin_key}"},
-    ).json()["data"]
-    wanted = [r["id"] for r in listed]
-    page.wait_for_function(  # the table is redrawn once the filtered page has arrived
-        "ids => JSON.stringify([...document.querySelectorAll('#log-rows tr[data-id]')]"
-        ".map(tr => tr.dataset.id)) === JSON.stringify(ids)",
-        arg=wanted,
-        timeout=10_000,
-    )
+    _shows_the_apis_page(page, gateway, {"provider": "openai"})
     expect(page.locator(f"tr[data-id='{failed}']")).to_be_visible()
     expect(page.locator("#f-key-field")).to_be_visible()  # admins can filter by key
     page.locator("#f-range").select_option("3600")  # last hour
