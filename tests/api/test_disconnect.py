@@ -11,11 +11,14 @@ from harness import Server
 
 
 def _wait_for_row(admin: httpx.Client, status: str, model: str) -> dict[str, object]:
+    """The newest row for `model` exactly as typed: `?model=` matches the catalog model, so another
+    test's `fal/flux.1-schnell` row in the same worker's gateway would match `replicate/...` too."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        rows = admin.get("/v1/requests", params={"status": status, "model": model, "limit": 5}).json()["data"]
-        if rows:
-            return rows[0]  # type: ignore[no-any-return]
+        rows = admin.get("/v1/requests", params={"status": status, "model": model, "limit": 50}).json()["data"]
+        typed = [row for row in rows if row["model"] == model]
+        if typed:
+            return typed[0]  # type: ignore[no-any-return]
         time.sleep(0.05)
     raise AssertionError(f"no {status} request logged")
 
