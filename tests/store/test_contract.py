@@ -112,7 +112,7 @@ def test_request_log(db_url: str) -> None:
 
 def test_migrations_are_idempotent_and_concurrent(db_url: str) -> None:
     async def scenario() -> None:
-        dbs = [open_database(db_url, Path(".")) for _ in range(3)]
+        dbs = [open_database(db_url, Path(".")) for _ in range(6)]
         await asyncio.gather(*(d.open() for d in dbs))
         for d in dbs:
             assert await d.fetchone("SELECT COUNT(*) AS n FROM keys") is not None
@@ -304,6 +304,42 @@ def test_provider_filter_matches_the_server_and_every_attempt(db_url: str) -> No
             "vertex": ["req_p3"],
             "openai": [],
         }
+        await log.close()
+        await db.close()
+
+    asyncio.run(scenario())
+
+
+class _GatedDatabase:
+    """A database whose batch writes wait for a gate: shows who waits for the commit."""
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.gate = db, asyncio.Event()
+
+    async def executemany(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        await self.gate.wait()
+        await self.db.executemany(sql, rows)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+@pytest.mark.parametrize("commit_before_answer", [True, False])
+def test_finish_waits_for_the_commit_only_when_asked(db_url: str, commit_before_answer: bool) -> None:
+    async def scenario() -> None:
+        db = await _fresh(db_url)
+        gated = _GatedDatabase(db)
+        log = RequestLog(gated, 0.05, commit_before_answer=commit_before_answer)  # type: ignore[arg-type]
+        log.start()
+        finish = asyncio.create_task(
+            log.finish(RequestRecord("req_fin", time.time(), "/v1/x", "completed", 200))
+        )
+        await asyncio.sleep(0.05)
+        assert finish.done() is not commit_before_answer  # the answer waits for the commit, or not
+        assert await db.fetchone("SELECT id FROM requests WHERE id = ?", ("req_fin",)) is None
+        gated.gate.set()
+        await finish
+        assert (await log.get("req_fin")) is not None  # this instance reads it at once either way
         await log.close()
         await db.close()
 

@@ -14,6 +14,7 @@ import asyncio
 import re
 import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -136,7 +137,7 @@ class SQLiteDatabase:
             self.path, check_same_thread=False, isolation_level=None, timeout=self.busy_timeout_s
         )
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        self._enter_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -152,6 +153,19 @@ class SQLiteDatabase:
             conn.execute("ROLLBACK")
             raise
         self._conn = conn
+
+    def _enter_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL, retrying while another process does the same: SQLite answers that race
+        with SQLITE_BUSY at once, without its busy handler (runs in the executor thread)."""
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     async def open(self) -> None:
         if self._conn is None:
