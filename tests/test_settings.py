@@ -65,6 +65,7 @@ def test_sandbox_forced_even_with_credentials() -> None:
         ("public_base_url: images.example.com\n", {}, "key 'public_base_url' must be an http"),
         ("providers:\n  opneai:\n    api_key: sk-x\n", {}, "did you mean 'openai'"),
         ("providers:\n  myhost:\n    base_url: http://h/v1\n", {}, "needs 'kind: openai_compatible'"),
+        ("log:\n  commit_before_answer: sometimes\n", {}, "'log.commit_before_answer' must be auto"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(
@@ -138,3 +139,27 @@ def test_sqlite_busy_timeout_reaches_the_database(tmp_path: Path) -> None:
     )
     db = open_database(settings.core.database_url, settings.data_dir, settings.core.database_busy_timeout_s)
     assert isinstance(db, SQLiteDatabase) and db.busy_timeout_s == 1.5
+
+
+@pytest.mark.parametrize(
+    ("env", "commits_first"),
+    [
+        ({}, False),  # SQLite: one instance, whose own reads flush first
+        ({"MEDIAROUTER_LOG_COMMIT_BEFORE_ANSWER": "always"}, True),
+        ({"MEDIAROUTER_DATABASE_URL": "postgresql://127.0.0.1/test"}, True),  # shared by instances
+        (
+            {
+                "MEDIAROUTER_DATABASE_URL": "postgresql://127.0.0.1/test",
+                "MEDIAROUTER_LOG_COMMIT_BEFORE_ANSWER": "never",
+            },
+            False,
+        ),
+    ],
+)
+def test_commit_before_answer_follows_the_database(
+    tmp_path: Path, env: dict[str, str], commits_first: bool
+) -> None:
+    from mediarouter.app import build_gateway
+
+    gw = build_gateway(load_settings(None, {"MEDIAROUTER_DATA_DIR": str(tmp_path), **env}))
+    assert gw.log.commit_before_answer is commits_first

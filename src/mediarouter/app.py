@@ -129,7 +129,9 @@ def build_gateway(settings: Settings) -> Gateway:
         probe_ttl_s=max(t.attempt_s, t.job_s),  # a probe slot outlives no attempt
     )
     db = open_database(settings.core.database_url, settings.data_dir, settings.core.database_busy_timeout_s)
-    request_log = RequestLog(db, settings.log.flush_interval_s, metrics.log_row_dropped)
+    commit = settings.log.commit_before_answer  # auto: only where other instances share the database
+    commit_first = commit == "always" or (commit == "auto" and db.dialect == "postgres")
+    request_log = RequestLog(db, settings.log.flush_interval_s, metrics.log_row_dropped, commit_first)
     redis = None
     prefix = settings.core.redis_prefix
     health: HealthStore

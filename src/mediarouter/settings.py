@@ -140,6 +140,12 @@ class LogSettings:
         1.0, "Pause before retrying a failed request-log write (rows are written at once)."
     )
     prune_interval_s: float = _f(3600.0, "How often old request-log rows are pruned.")
+    commit_before_answer: str = _f(
+        "auto",
+        "auto, always or never: commit an image request's row before its answer goes out, so another"
+        " instance can read it as soon as the client has the answer (the same instance always can: its"
+        " reads flush first). auto: always on PostgreSQL, never on SQLite (saves the p99 tail).",
+    )
 
 
 @dataclass
@@ -445,6 +451,8 @@ def _validate(settings: Settings, where: str) -> None:
         raise ConfigError(f"{where}: key 'redis_url' must start with redis://, rediss:// or unix://")
     if settings.routing.policy not in ("balanced", "priority", "cheapest", "fastest"):
         raise ConfigError(f"{where}: key 'routing.policy' must be balanced, priority, cheapest or fastest")
+    if settings.log.commit_before_answer not in ("auto", "always", "never"):
+        raise ConfigError(f"{where}: key 'log.commit_before_answer' must be auto, always or never")
     fmt = settings.images.default_response_format
     if fmt not in ("url", "b64_json"):
         raise ConfigError(

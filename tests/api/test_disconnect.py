@@ -15,7 +15,8 @@ def _wait_for_row(admin: httpx.Client, status: str, model: str) -> dict[str, obj
     test's `fal/flux.1-schnell` row in the same worker's gateway would match `replicate/...` too."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        rows = admin.get("/v1/requests", params={"status": status, "model": model, "limit": 50}).json()["data"]
+        params = {"status": status, "model": model, "limit": 50}
+        rows = admin.get("/v1/requests", params=params).json()["data"]
         typed = [row for row in rows if row["model"] == model]
         if typed:
             return typed[0]  # type: ignore[no-any-return]

@@ -182,7 +182,7 @@ async def completions(request: Request) -> Response:
         if not isinstance(response, RelayResponse):  # a stream settles when it ends
             call.log()
             await call.release()
-            if call.written is not None:  # committed before the answer: readable on every instance
+            if call.written is not None and gw.log.commit_before_answer:  # readable on every instance
                 await call.written.wait()
     assert response is not None
     return response

@@ -82,7 +82,7 @@ async def _handle(request: Request, mode: Mode, endpoint: str) -> Response:
         endpoint, record.model or "", record.http_status, record.duration_ms, record.overhead_ms
     )
     try:
-        await gw.log.write(record)  # committed before the answer: readable on every instance at once
+        await gw.log.finish(record)  # on PostgreSQL committed first: readable on every instance at once
     finally:
         gw.metrics.in_flight -= 1  # only now: a shutdown waits for the rows of cut-off requests
     return response

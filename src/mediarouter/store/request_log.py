@@ -113,10 +113,15 @@ class RequestQuery:
 
 class RequestLog:
     def __init__(
-        self, db: Database, flush_interval_s: float, on_drop: Callable[[], None] | None = None
+        self,
+        db: Database,
+        flush_interval_s: float,
+        on_drop: Callable[[], None] | None = None,
+        commit_before_answer: bool = True,
     ) -> None:
         self.db = db
         self.flush_interval_s = flush_interval_s
+        self.commit_before_answer = commit_before_answer
         self.on_drop = on_drop
         self._buffer: list[RequestRecord] = []
         self._written: asyncio.Event | None = None  # set once the rows now in the buffer are written
@@ -147,6 +152,14 @@ class RequestLog:
         if self._task is None:  # no writer running (tools, tests): write it here
             await self.flush()
         await written.wait()
+
+    async def finish(self, record: RequestRecord) -> None:
+        """Log a finished request the way the deployment needs: committed before the answer where
+        other instances read the same database, else buffered (this instance's reads flush first)."""
+        if self.commit_before_answer:
+            await self.write(record)
+        else:
+            self.record(record)
 
     async def _loop(self) -> None:
         assert self._wake is not None
