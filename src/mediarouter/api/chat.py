@@ -23,7 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from mediarouter.api.auth import authenticate
-from mediarouter.api.requests_context import new_request_id, trace_id, wait_for_disconnect
+from mediarouter.api.requests_context import new_request_id, trace_id, until_disconnect
 from mediarouter.api.responses import error_response, json_response
 from mediarouter.catalog.models import Catalog, Price
 from mediarouter.catalog.prices import token_components
@@ -415,18 +415,6 @@ def _last_text(messages: list[Any]) -> str | None:
 
 
 async def _until_disconnect(request: Request, work: Awaitable[T]) -> T:
-    """Await `work`, cancelling it if the client closes the connection first."""
-    task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(wait_for_disconnect(request))
-    try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    try:
-        await task
-    except (asyncio.CancelledError, UpstreamError):
-        pass
-    raise GatewayError("CANCELLED", "The client closed the connection; the upstream request was cancelled")
+    return await until_disconnect(
+        request, work, "The client closed the connection; the upstream request was cancelled"
+    )

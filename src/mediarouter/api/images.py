@@ -16,7 +16,7 @@ from mediarouter.api.auth import authenticate
 from mediarouter.api.image_input import read_image_request
 from mediarouter.api.image_output import render_images
 from mediarouter.api.request_log import catalog_model_id
-from mediarouter.api.requests_context import new_request_id, public_base, trace_id, wait_for_disconnect
+from mediarouter.api.requests_context import new_request_id, public_base, trace_id, until_disconnect
 from mediarouter.api.responses import error_response, json_response
 from mediarouter.errors import GatewayError
 from mediarouter.providers.registry import ACCEPTED_EXTRAS
@@ -222,26 +222,16 @@ async def _route(request: Request, gw: Any, canonical: Any, record: RequestRecor
 async def _route_until_disconnect(
     request: Request, gw: Any, canonical: Any, attempts: list[Any], plan: Plan
 ) -> RouteResult:
-    task = asyncio.ensure_future(gw.router.run_image(canonical, attempts, plan))
-    watcher = asyncio.ensure_future(wait_for_disconnect(request))
     try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:  # the server is shutting down: the attempts stop too
-        task.cancel()
-        await asyncio.wait((task,))
+        return await until_disconnect(
+            request,
+            gw.router.run_image(canonical, attempts, plan),
+            "The client closed the connection; in-flight attempts were cancelled",
+        )
+    except GatewayError as err:
+        if err.code == "CANCELLED":
+            err.extra["attempts"] = [a.public() for a in attempts]
         raise
-    finally:
-        watcher.cancel()
-    if task.done():
-        return task.result()  # type: ignore[no-any-return]
-    task.cancel()
-    try:
-        await task
-    except (asyncio.CancelledError, GatewayError):
-        pass
-    err = GatewayError("CANCELLED", "The client closed the connection; in-flight attempts were cancelled")
-    err.extra["attempts"] = [a.public() for a in attempts]
-    raise err
 
 
 def _fail(record: RequestRecord, err: GatewayError, rid: str) -> Response:

@@ -304,10 +304,14 @@ class Router:
         job_deadline = min(deadline, loop.time() + self.limits.job_s)
         model = model.served_by(offering)  # what this provider does: its max_n, output formats
         chunks = _split(request.n, model.max_n)
-        try:  # a token endpoint that hangs must not outlive the attempt
-            secret = await asyncio.wait_for(runtime.secret(), max(0.001, attempt_deadline - loop.time()))
-        except TimeoutError:
-            raise UpstreamError("timeout", "fetching the provider credentials timed out") from None
+        secret = runtime.api_key
+        if runtime.credentials is not None:  # a token endpoint that hangs must not outlive the attempt
+            try:
+                secret = await asyncio.wait_for(
+                    runtime.credentials(), max(0.001, attempt_deadline - loop.time())
+                )
+            except TimeoutError:
+                raise UpstreamError("timeout", "fetching the provider credentials timed out") from None
         calls = [
             Call(
                 _with_n(request, n),
