@@ -344,3 +344,23 @@ def test_finish_waits_for_the_commit_only_when_asked(db_url: str, commit_before_
         await db.close()
 
     asyncio.run(scenario())
+
+
+def test_close_waits_for_a_batch_being_written(db_url: str) -> None:
+    """A shutdown that comes while the writer is mid-batch must not cut that batch off."""
+
+    async def scenario() -> None:
+        db = await _fresh(db_url)
+        gated = _GatedDatabase(db)
+        log = RequestLog(gated, 0.05, commit_before_answer=False)  # type: ignore[arg-type]
+        log.start()
+        await log.finish(RequestRecord("req_mid", time.time(), "/v1/x", "completed", 200))
+        await asyncio.sleep(0.05)  # the writer has taken the row and waits on the database
+        closing = asyncio.create_task(log.close())
+        await asyncio.sleep(0.05)
+        gated.gate.set()
+        await closing
+        assert await db.fetchone("SELECT id FROM requests WHERE id = ?", ("req_mid",)) is not None
+        await db.close()
+
+    asyncio.run(scenario())

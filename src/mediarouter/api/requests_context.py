@@ -55,13 +55,14 @@ async def until_disconnect(request: Request, work: Awaitable[T], message: str) -
     fewer per request than racing two tasks): a watcher task cancels the caller on disconnect."""
     task = asyncio.current_task()
     assert task is not None
-    gone = False
+    gone = finished = False
 
     async def watch() -> None:
         nonlocal gone
         await wait_for_disconnect(request)
-        gone = True
-        task.cancel()
+        if not finished:  # once `work` is over, a cancel would hit whatever the caller does next
+            gone = True
+            task.cancel()
 
     watcher = asyncio.get_running_loop().create_task(watch())
     try:
@@ -72,4 +73,5 @@ async def until_disconnect(request: Request, work: Awaitable[T], message: str) -
         task.uncancel()  # the watcher's cancel became this error, not a cancellation of the caller
         raise GatewayError("CANCELLED", message) from None
     finally:
+        finished = True
         watcher.cancel()

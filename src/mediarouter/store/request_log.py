@@ -203,7 +203,8 @@ class RequestLog:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            async with self._lock:  # never while the writer is mid-batch: that batch would be lost
+                self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
