@@ -142,7 +142,7 @@ class LogSettings:
     prune_interval_s: float = _f(3600.0, "How often old request-log rows are pruned.")
     commit_before_answer: str = _f(
         "auto",
-        "auto, always or never: commit an image request's row before its answer goes out, so another"
+        "auto, always or never: commit a request's row (image or chat) before its answer goes out, so another"
         " instance can read it as soon as the client has the answer (the same instance always can: its"
         " reads flush first). auto: always on PostgreSQL, never on SQLite (saves the p99 tail).",
     )
