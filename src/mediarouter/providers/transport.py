@@ -1,13 +1,16 @@
-"""All upstream HTTP I/O: one aiohttp session (connection pool) per provider.
+"""All upstream HTTP I/O: one connection pool per provider.
 
-aiohttp's client is used over httpx because it costs 4-10x less CPU per request under load
-(see bench/RESULTS.md and shared/reference/python-floor.md). Transport failures become
-`UpstreamError("timeout" | "transport")`; bodies are bounded by `limits.max_upstream_bytes`.
+Whole request/answer exchanges (every image call, job polls, non-streamed chat) go through the
+lean client in `http1.py`; streamed answers and the SSRF-guarded downloads through aiohttp, whose
+client costs 4-10x less CPU than httpx's under load but still ~6x more than the lean one (see
+bench/RESULTS.md). Transport failures become `UpstreamError("timeout" | "transport")`; bodies are
+bounded by `limits.max_upstream_bytes`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import AsyncIterator
 
@@ -15,6 +18,7 @@ import aiohttp
 import orjson
 
 from mediarouter.errors import GatewayError
+from mediarouter.providers import http1
 from mediarouter.providers.base import FormPart, UpstreamError, UpstreamRequest, UpstreamResponse
 from mediarouter.security.ssrf import check_url, safe_session
 
@@ -27,6 +31,13 @@ class Transport:
         self._connect_timeout_s = connect_timeout_s
         self._max_body_bytes = max_body_bytes
         self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._clients: dict[str, http1.Client] = {}
+
+    def client(self, provider: str) -> http1.Client:
+        client = self._clients.get(provider)
+        if client is None:
+            client = self._clients[provider] = http1.Client(self._max_connections, self._connect_timeout_s)
+        return client
 
     def session(self, provider: str) -> aiohttp.ClientSession:
         session = self._sessions.get(provider)
@@ -50,22 +61,63 @@ class Transport:
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     async def send(self, provider: str, request: UpstreamRequest, timeout_s: float) -> UpstreamResponse:
-        headers = dict(request.headers)
-        data: bytes | aiohttp.FormData | None = request.body
+        if provider == _GUARDED:
+            return await self._send_guarded(request, timeout_s)
+        headers = request.headers
+        body: list[bytes] = []
         if request.json is not None:
-            data = orjson.dumps(request.json)
-            headers.setdefault("Content-Type", "application/json")
+            body.append(orjson.dumps(request.json))
+            if "Content-Type" not in headers:
+                headers = {**headers, "Content-Type": "application/json"}
         elif request.form is not None:
-            data = _form(request.form)
+            content_type, body = _multipart(request.form)
+            headers = {**headers, "Content-Type": content_type}
+        elif request.body is not None:
+            body.append(request.body)
+        try:
+            response = await self.client(provider).request(
+                request.method, request.url, headers, body, timeout_s, self._max_body_bytes
+            )
+        except TimeoutError:
+            raise UpstreamError("timeout", f"no answer within {timeout_s:.1f} s") from None
+        except http1.ConnectFailed as exc:
+            raise UpstreamError("transport", f"connection failed: {exc}") from None
+        except http1.Disconnected as exc:
+            if exc.before_response:
+                raise UpstreamError(
+                    "transport", "the connection was closed before a response arrived"
+                ) from None
+            raise UpstreamError(
+                "transport", "the connection dropped while the response was being read"
+            ) from None
+        except http1.BodyTooLarge as exc:
+            if exc.declared is not None:
+                raise UpstreamError(
+                    "malformed", f"response of {exc.declared} bytes exceeds the limit of {exc.limit}"
+                ) from None
+            raise UpstreamError("malformed", f"response exceeds the limit of {exc.limit} bytes") from None
+        except http1.BadResponse as exc:
+            raise UpstreamError("transport", f"the answer is not valid HTTP/1.1: {exc}") from None
+        except ValueError as exc:  # a URL or header the client cannot send
+            raise UpstreamError("transport", f"cannot send the request: {exc}") from None
+        return UpstreamResponse(response.status, response.headers, response.body)
+
+    async def _send_guarded(self, request: UpstreamRequest, timeout_s: float) -> UpstreamResponse:
+        """A download from a host the provider named (through aiohttp: its resolver is the guard)."""
+        if request.json is not None or request.form is not None:
+            raise ValueError("the guarded session only downloads")
         timeout = aiohttp.ClientTimeout(total=max(timeout_s, 0.001), sock_connect=self._connect_timeout_s)
         try:
-            async with self.session(provider).request(
+            async with self.session(_GUARDED).request(
                 request.method,
                 request.url,
-                data=data,
-                headers=headers,
+                data=request.body,
+                headers=request.headers,
                 timeout=timeout,
                 allow_redirects=False,
             ) as resp:
@@ -196,16 +248,26 @@ class UpstreamStream:
             self._response.close()
 
 
-def _form(parts: list[FormPart]) -> aiohttp.FormData:
-    form = aiohttp.FormData(quote_fields=False)
+def _multipart(parts: list[FormPart]) -> tuple[str, list[bytes]]:
+    """multipart/form-data as pieces to write one after the other: file parts are not copied."""
+    boundary = os.urandom(16).hex()
+    pieces: list[bytes] = []
     for part in parts:
+        disposition = f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(part.name)}"'
         if isinstance(part.value, bytes):
-            form.add_field(
-                part.name, part.value, filename=part.filename or part.name, content_type=part.content_type
-            )
+            filename = _quoted(part.filename or part.name)
+            content_type = part.content_type or "application/octet-stream"
+            head = f'{disposition}; filename="{filename}"\r\nContent-Type: {_quoted(content_type)}\r\n\r\n'
+            pieces += [head.encode(), part.value, b"\r\n"]
         else:
-            form.add_field(part.name, part.value)
-    return form
+            pieces.append(f"{disposition}\r\n\r\n{part.value}\r\n".encode())
+    pieces.append(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", pieces
+
+
+def _quoted(value: str) -> str:
+    """A name inside a multipart header: quotes and line breaks escaped as browsers do."""
+    return value.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
 
 
 async def sleep_until(deadline: float, seconds: float) -> None:
