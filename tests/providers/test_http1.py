@@ -148,6 +148,52 @@ def test_bodies_however_they_are_framed(answer: bytes, expected: bytes) -> None:
     assert run(go()) == expected
 
 
+def test_a_large_declared_body_arriving_in_pieces_is_read_whole_and_the_connection_reused() -> None:
+    """Bodies of 64 KB and more are read straight into their buffer; the parser must then be ready
+    for the next answer on the same connection."""
+    image = bytes(range(256)) * 1200  # ~300 KB
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                await read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(image) + image
+            for start in range(0, len(answer), 70_000):  # headers with a first piece, then the rest
+                writer.write(answer[start : start + 70_000])
+                await writer.drain()
+                await asyncio.sleep(0.005)
+
+    async def go() -> tuple[list[bytes], list[int]]:
+        async with raw_server(handler) as (url, connections):
+            transport = Transport(10, 5, 1_000_000)
+            bodies = [
+                (await transport.send("p", UpstreamRequest("GET", f"{url}/"), 5)).body for _ in range(3)
+            ]
+            await transport.close()
+            return bodies, connections
+
+    bodies, connections = run(go())
+    assert bodies == [image] * 3 and all(type(b) is bytes for b in bodies) and len(connections) == 1
+
+
+def test_a_large_declared_body_cut_off_is_a_dropped_connection() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 500000\r\n\r\n" + b"x" * 100_000)
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"x" * 100_000)
+        await writer.drain()
+
+    exc = _failure(handler)
+    assert (exc.failure, exc.message) == (
+        "transport",
+        "the connection dropped while the response was being read",
+    )
+
+
 def test_a_body_that_runs_to_the_close_is_read_whole_and_the_connection_not_reused() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
