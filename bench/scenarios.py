@@ -148,9 +148,10 @@ class Bench:
         split0 = cpu_split(watched.pids())
         core0, load0 = core_busy_s(self.gateway_cpus), core_busy_s(self.load_cpus)
         profiler = self._start_profile(t, load) if self.profile and t.name == "mediarouter" else None
-        long_run = load.get("duration_s", 10) > 30
+        long_run = load.get("duration_s", 10) > 30 or load.get("memory_series", False)
         with Sampler(watched.pid, every_s=1.0 if long_run else 0.25) as sampler:
-            res = wrk(url, req, auth=t.auth, **load, cpus=self.load_cpus, nice=self.nice)
+            wrk_load = {k: v for k, v in load.items() if k != "memory_series"}
+            res = wrk(url, req, auth=t.auth, **wrk_load, cpus=self.load_cpus, nice=self.nice)
         if profiler is not None:
             profiler.wait()
         gw_cpu = cpu_seconds(watched.pids()) - gw0
@@ -418,7 +419,8 @@ def scenario_e(b: Bench, mr_requests: int, litellm_requests: int, litellm_cap_s:
         if wanted:
             probe_row = b.measure(name, {"connections": 16, "duration_s": 5}, body(), retry=False)
             secs = min(cap, max(10.0, wanted / max(1.0, probe_row["rps"])))
-        load = {"connections": 16, "duration_s": secs, "timeout_s": 10}
+        # the RSS series is what (e) is about, however short the run (100k requests took 26 s at 764f3bc)
+        load = {"connections": 16, "duration_s": secs, "timeout_s": 10, "memory_series": True}
         t0 = time.time()
         rows[name] = b.measure(name, load, body(), retry=False)
         t1 = time.time()
