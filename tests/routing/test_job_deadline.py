@@ -49,8 +49,11 @@ def test_a_job_is_still_cut_off_at_job_s(gateway: Server) -> None:
         )
         assert r.status_code == 504, r.text
         attempt = r.json()["error"]["attempts"][0]
+        # deadlines are kept on the event loop's clock, which uvloop reads to the millisecond and
+        # caches per iteration: the cut may land up to ~1 ms before JOB_S on the latency's clock
         assert (
-            attempt["error_code"] == "TIMEOUT" and JOB_S * 1000 <= attempt["latency_ms"] < JOB_S * 1000 + 1500
+            attempt["error_code"] == "TIMEOUT"
+            and JOB_S * 1000 - 5 <= attempt["latency_ms"] < JOB_S * 1000 + 1500
         )
         client.delete("/sandbox/_faults")
 
