@@ -457,3 +457,24 @@ def test_https_verifies_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert result.status == 200 and result.body == b"{}"
     else:
         assert result.failure == "transport" and "TLS handshake failed" in result.message
+
+
+def test_a_content_type_the_adapter_set_in_any_case_is_not_doubled() -> None:
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await read_request(reader))[0])
+        writer.write(OK)
+        await writer.drain()
+
+    async def go() -> None:
+        async with raw_server(handler) as (url, _):
+            transport = Transport(10, 5, 1_000_000)
+            request = UpstreamRequest(
+                "POST", f"{url}/", {"content-type": "application/json; charset=utf-8"}, json={}
+            )
+            await transport.send("p", request, 5)
+            await transport.close()
+
+    run(go())
+    assert seen[0].lower().count(b"content-type:") == 1 and b"charset=utf-8" in seen[0]

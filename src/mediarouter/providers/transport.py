@@ -72,11 +72,12 @@ class Transport:
         body: list[bytes] = []
         if request.json is not None:
             body.append(orjson.dumps(request.json))
-            if "Content-Type" not in headers:
+            if not any(name.lower() == "content-type" for name in headers):
                 headers = {**headers, "Content-Type": "application/json"}
         elif request.form is not None:
             content_type, body = _multipart(request.form)
-            headers = {**headers, "Content-Type": content_type}
+            headers = {name: v for name, v in headers.items() if name.lower() != "content-type"}
+            headers["Content-Type"] = content_type
         elif request.body is not None:
             body.append(request.body)
         try:
