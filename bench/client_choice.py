@@ -16,9 +16,8 @@ import argparse
 import asyncio
 import os
 import resource
-import subprocess
 import sys
-import time
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -26,6 +25,8 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+from bench.gateways import free_port, start_mock  # noqa: E402
 from mediarouter.providers import http1  # noqa: E402
 from mediarouter.providers.base import UpstreamRequest  # noqa: E402
 from mediarouter.providers.transport import Transport  # noqa: E402
@@ -116,33 +117,21 @@ async def _measure(url: str, requests: int) -> list[tuple[str, float, float]]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--port", type=int, default=9171)
     p.add_argument("--requests", type=int, default=6000)
     p.add_argument("--client-cpu", default="0")
     p.add_argument("--mock-cpu", default="1")
     args = p.parse_args()
-    mock = subprocess.Popen(
-        [
-            "taskset",
-            "-c",
-            args.mock_cpu,
-            sys.executable,
-            str(ROOT / "bench/mock_upstream.py"),
-            "--port",
-            str(args.port),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        time.sleep(1.0)
-        os.sched_setaffinity(0, {int(args.client_cpu)})
-        import uvloop
+    with tempfile.TemporaryDirectory() as out:
+        port = free_port()
+        mock = start_mock(Path(out), port, free_port(), args.mock_cpu)
+        try:
+            os.sched_setaffinity(0, {int(args.client_cpu)})
+            import uvloop
 
-        url = f"http://127.0.0.1:{args.port}/v1/images/generations"
-        rows = uvloop.run(_measure(url, args.requests))
-    finally:
-        mock.terminate()
-        mock.wait()
+            url = f"http://127.0.0.1:{port}/v1/images/generations"
+            rows = uvloop.run(_measure(url, args.requests))
+        finally:
+            mock.stop()
     print("| upstream client | CPU µs/request, one at a time | CPU µs/request, 32 at once |")
     print("|---|---:|---:|")
     for name, sequential, concurrent in rows:

@@ -74,6 +74,25 @@ def run(coro: Awaitable[Any]) -> Any:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
+def gets(handler: Handler, count: int, pause_s: float = 0.0) -> tuple[list[bytes], int]:
+    """`count` GETs one after the other through one Transport: the bodies, and how many connections
+    the server saw (`pause_s` between requests lets a close reach the client)."""
+
+    async def go() -> tuple[list[bytes], int]:
+        async with raw_server(handler) as (url, connections):
+            transport = Transport(10, 5, 1_000_000)
+            bodies = []
+            for _ in range(count):
+                response = await transport.send("p", UpstreamRequest("GET", f"{url}/"), 5)
+                assert response.status in (200, 204)
+                bodies.append(response.body)
+                await asyncio.sleep(pause_s)
+            await transport.close()
+            return bodies, len(connections)
+
+    return run(go())
+
+
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
 
@@ -134,18 +153,8 @@ def test_sequential_requests_reuse_one_connection_and_send_what_was_asked() -> N
     ids=["chunked", "gzip", "deflate", "interim-100", "no-content"],
 )
 def test_bodies_however_they_are_framed(answer: bytes, expected: bytes) -> None:
-    async def go() -> bytes:
-        async with raw_server(keep_alive([answer])) as (url, connections):
-            transport = Transport(10, 5, 1_000_000)
-            bodies = [
-                (await transport.send("p", UpstreamRequest("GET", f"{url}/"), 5)).body for _ in range(3)
-            ]
-            await transport.close()
-            assert len(connections) == 1  # each framing leaves the connection reusable
-            assert bodies[0] == bodies[2]
-            return bodies[0]
-
-    assert run(go()) == expected
+    bodies, connections = gets(keep_alive([answer]), 3)
+    assert bodies == [expected] * 3 and connections == 1  # each framing leaves the connection reusable
 
 
 def test_a_large_declared_body_arriving_in_pieces_is_read_whole_and_the_connection_reused() -> None:
@@ -165,17 +174,8 @@ def test_a_large_declared_body_arriving_in_pieces_is_read_whole_and_the_connecti
                 await writer.drain()
                 await asyncio.sleep(0.005)
 
-    async def go() -> tuple[list[bytes], list[int]]:
-        async with raw_server(handler) as (url, connections):
-            transport = Transport(10, 5, 1_000_000)
-            bodies = [
-                (await transport.send("p", UpstreamRequest("GET", f"{url}/"), 5)).body for _ in range(3)
-            ]
-            await transport.close()
-            return bodies, connections
-
-    bodies, connections = run(go())
-    assert bodies == [image] * 3 and all(type(b) is bytes for b in bodies) and len(connections) == 1
+    bodies, connections = gets(handler, 3)
+    assert bodies == [image] * 3 and all(type(b) is bytes for b in bodies) and connections == 1
 
 
 def test_a_large_declared_body_cut_off_is_a_dropped_connection() -> None:
@@ -200,17 +200,8 @@ def test_a_body_that_runs_to_the_close_is_read_whole_and_the_connection_not_reus
         writer.write(b"HTTP/1.1 200 OK\r\n\r\n" + b"y" * 70_000)
         await writer.drain()
 
-    async def go() -> tuple[list[bytes], list[int]]:
-        async with raw_server(handler) as (url, connections):
-            transport = Transport(10, 5, 1_000_000)
-            bodies = [
-                (await transport.send("p", UpstreamRequest("GET", f"{url}/"), 5)).body for _ in range(2)
-            ]
-            await transport.close()
-            return bodies, connections
-
-    bodies, connections = run(go())
-    assert bodies == [b"y" * 70_000] * 2 and len(connections) == 2
+    bodies, connections = gets(handler, 2)
+    assert bodies == [b"y" * 70_000] * 2 and connections == 2
 
 
 def _failure(handler: Handler, timeout_s: float = 5) -> UpstreamError:
@@ -308,16 +299,8 @@ def test_an_idle_connection_the_server_closed_is_not_used_again() -> None:
         writer.write(OK)
         await writer.drain()  # then the server closes the kept-alive connection
 
-    async def go() -> list[int]:
-        async with raw_server(handler) as (url, connections):
-            transport = Transport(10, 5, 1_000_000)
-            for _ in range(3):
-                assert (await transport.send("p", UpstreamRequest("GET", f"{url}/"), 5)).status == 200
-                await asyncio.sleep(0.05)  # the close reaches the client
-            await transport.close()
-            return connections
-
-    assert len(run(go())) == 3
+    bodies, connections = gets(handler, 3, pause_s=0.05)  # the close reaches the client in between
+    assert bodies == [b"{}"] * 3 and connections == 3
 
 
 def test_the_pool_never_opens_more_than_its_bound() -> None:

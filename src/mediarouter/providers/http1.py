@@ -24,6 +24,8 @@ from urllib.parse import quote, urlsplit
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from mediarouter.providers.base import UpstreamResponse
+
 _DEFAULT_HEADERS = {
     "accept-encoding": b"Accept-Encoding: gzip, deflate\r\n",
     "user-agent": b"User-Agent: mediarouter\r\n",
@@ -56,13 +58,6 @@ class BodyTooLarge(Exception):
 
 class BadResponse(Exception):
     """The bytes the server sent are not an HTTP/1.1 answer."""
-
-
-@dataclass(slots=True)
-class Response:
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +114,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.origin = origin
         self._parser = httptools.HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
-        self._answer: asyncio.Future[Response] | None = None
+        self._answer: asyncio.Future[UpstreamResponse] | None = None
         self.alive = True
         self.idle_since = 0.0
         self._reset(0)
@@ -137,7 +132,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._direct: bytearray | None = None  # the declared body being read into, and how far
         self._filled = 0
 
-    def exchange(self, data: Sequence[bytes], limit: int) -> asyncio.Future[Response]:
+    def exchange(self, data: Sequence[bytes], limit: int) -> asyncio.Future[UpstreamResponse]:
         assert self._transport is not None
         self._reset(limit)
         self._answer = asyncio.get_running_loop().create_future()
@@ -269,7 +264,7 @@ class _Connection(asyncio.BufferedProtocol):
         if not self._keep_alive:
             self.alive = False
         headers = CIMultiDictProxy(CIMultiDict(self._headers))
-        answer.set_result(Response(self._status, headers, body))
+        answer.set_result(UpstreamResponse(self._status, headers, body))
 
     def _fail(self, exc: Exception) -> None:
         if self._answer is not None and not self._answer.done():
@@ -382,7 +377,7 @@ class Client:
         body: Sequence[bytes],
         timeout_s: float,
         max_body_bytes: int,
-    ) -> Response:
+    ) -> UpstreamResponse:
         """Send one request and read the whole answer; `body` is the payload in pieces (none for
         no body). Raises TimeoutError past `timeout_s`, else one of this module's exceptions."""
         target = _target(url)
@@ -418,7 +413,7 @@ class Client:
         self._pool.close()
 
 
-def _expire(answer: asyncio.Future[Response], conn: _Connection) -> None:
+def _expire(answer: asyncio.Future[UpstreamResponse], conn: _Connection) -> None:
     if not answer.done():
         answer.set_exception(TimeoutError())
         conn.close()

@@ -81,7 +81,7 @@ class Transport:
         elif request.body is not None:
             body.append(request.body)
         try:
-            response = await self.client(provider).request(
+            return await self.client(provider).request(
                 request.method, request.url, headers, body, timeout_s, self._max_body_bytes
             )
         except TimeoutError:
@@ -106,7 +106,6 @@ class Transport:
             raise UpstreamError("transport", f"the answer is not valid HTTP/1.1: {exc}") from None
         except ValueError as exc:  # a URL or header the client cannot send
             raise UpstreamError("transport", f"cannot send the request: {exc}") from None
-        return UpstreamResponse(response.status, response.headers, response.body)
 
     async def _send_guarded(self, request: UpstreamRequest, timeout_s: float) -> UpstreamResponse:
         """A download from a host the provider named (through aiohttp: its resolver is the guard)."""
