@@ -54,14 +54,22 @@ def test_health_updates_live(console: Console, gateway: Server) -> None:
     page = console.open("/ui/providers", gateway.user_key)
     card = page.locator("article[data-provider=xai]")
     calls = card.locator(".chip", has_text="Calls").locator(".chip__value")
-    before = int(calls.inner_text())
-    httpx.post(
-        f"{gateway.url}/v1/images/generations",
-        json={"model": "xai/grok-2-image", "prompt": "live"},
-        headers={"Authorization": f"Bearer {gateway.user_key}"},
-        timeout=30,
-    ).raise_for_status()
-    expect(calls).to_have_text(str(before + 1))
+    # "Calls" counts the health window (60 s) of a gateway other tests share: one of their xai calls
+    # leaving it as ours arrives hides our +1, so a try that saw that is made again
+    for attempt in range(3):
+        before = int(calls.inner_text())
+        httpx.post(
+            f"{gateway.url}/v1/images/generations",
+            json={"model": "xai/grok-2-image", "prompt": "live"},
+            headers={"Authorization": f"Bearer {gateway.user_key}"},
+            timeout=30,
+        ).raise_for_status()
+        try:
+            expect(calls).to_have_text(str(before + 1), timeout=8000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     card.get_by_text("2 models").click()
     expect(card.locator("tbody tr").first).to_contain_text("grok-2-image")
     expect(card.locator("tbody tr").first).to_contain_text("closed")
